@@ -1,0 +1,291 @@
+"""Arithmetic and elementwise math. Broadcasting follows NumPy; each backward
+sums its gradient back to its input's shape (``sum_to``)."""
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+from .shape import sum_to
+
+
+def constant_like(value, like):
+    """``value`` as a gradient-free Tensor in ``like``'s dtype and device.
+
+    Python scalars and arrays never promote a float32 graph to float64.
+    """
+    if isinstance(value, Tensor):
+        return value
+    xp = backend.get_array_module(like.data)
+    dtype = like.dtype if like.dtype.kind == "f" else None
+    if isinstance(value, np.ndarray) and xp is not np:
+        value = backend.to_device(value, "cuda")
+    return Tensor(xp.asarray(value, dtype=dtype))
+
+
+def tensor_pair(op, a, b):
+    """Both operands as Tensors, checked to broadcast before anything is computed."""
+    if not isinstance(a, Tensor):
+        a = constant_like(a, b)
+    elif not isinstance(b, Tensor):
+        b = constant_like(b, a)
+    if a.shape != b.shape:
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+    return a, b
+
+
+class Add(Function):
+    # d(a + b) = da + db
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy, a.shape) if need_a else None,
+                sum_to(gy, b.shape) if need_b else None)
+
+
+class Sub(Function):
+    # d(a - b) = da - db
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy, a.shape) if need_a else None,
+                sum_to(-gy, b.shape) if need_b else None)
+
+
+class Mul(Function):
+    # d(a * b) = b da + a db
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy * b, a.shape) if need_a else None,
+                sum_to(gy * a, b.shape) if need_b else None)
+
+
+class Div(Function):
+    # d(a / b) = da / b - a db / b^2
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        ga = gy / b
+        return (sum_to(ga, a.shape) if need_a else None,
+                sum_to(-ga * a / b, b.shape) if need_b else None)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class PowScalar(Function):
+    # d/dx x^c = c x^(c-1)
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, x):
+        return x ** self.exponent
+
+    def backward(self, gy):
+        x, c = self.inputs[0], self.exponent
+        return gy * (c * x) if c == 2 else gy * (c * x ** (c - 1))
+
+
+class Pow(Function):
+    # d(a^b) = b a^(b-1) da + a^b log(a) db
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy * b * a ** (b - 1), a.shape) if need_a else None,
+                sum_to(gy * self.output * log(a), b.shape) if need_b else None)
+
+
+class Exp(Function):
+    # d/dx e^x = e^x
+    def forward(self, x):
+        return backend.get_array_module(x).exp(x)
+
+    def backward(self, gy):
+        return gy * self.output
+
+
+class Log(Function):
+    # d/dx log x = 1 / x
+    def forward(self, x):
+        return backend.get_array_module(x).log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+
+class Sqrt(Function):
+    # d/dx sqrt(x) = 1 / (2 sqrt(x))
+    def forward(self, x):
+        return backend.get_array_module(x).sqrt(x)
+
+    def backward(self, gy):
+        return gy / (2 * self.output)
+
+
+class Abs(Function):
+    # d/dx |x| = sign(x)  (0 at the kink, as PyTorch)
+    def forward(self, x):
+        return backend.get_array_module(x).abs(x)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        return gy * Tensor(backend.get_array_module(x).sign(x))
+
+
+class Clip(Function):
+    # d/dx clip(x, lo, hi) = 1 inside [lo, hi], 0 outside
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        return backend.get_array_module(x).clip(x, self.low, self.high)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        inside = np.True_
+        if self.low is not None:
+            inside = x >= self.low
+        if self.high is not None:
+            inside = inside & (x <= self.high)
+        return gy * Tensor(inside)
+
+
+class Maximum(Function):
+    # d max(a, b) goes to the larger input; a tie splits it in half (as PyTorch)
+    def forward(self, a, b):
+        return backend.get_array_module(a).maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return _split_by_winner(self, gy, a, b, a.data > b.data)
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        return backend.get_array_module(a).minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return _split_by_winner(self, gy, a, b, a.data < b.data)
+
+
+def _split_by_winner(fn, gy, a, b, a_wins):
+    share_a = a_wins + 0.5 * (a.data == b.data)
+    share_a = Tensor(share_a.astype(gy.dtype, copy=False))
+    need_a, need_b = fn.needs_input_grad
+    return (sum_to(gy * share_a, a.shape) if need_a else None,
+            sum_to(gy * (1 - share_a), b.shape) if need_b else None)
+
+
+class Where(Function):
+    # d where(c, a, b) = c ? da : db  (c is a constant mask)
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        return backend.get_array_module(a).where(self.condition, a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        zero = constant_like(0, gy)
+        return (sum_to(where(self.condition, gy, zero), a.shape) if need_a else None,
+                sum_to(where(self.condition, zero, gy), b.shape) if need_b else None)
+
+
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.inputs[0].dtype)
+
+
+def add(a, b):
+    return Add()(*tensor_pair("add", a, b))
+
+
+def sub(a, b):
+    return Sub()(*tensor_pair("sub", a, b))
+
+
+def mul(a, b):
+    return Mul()(*tensor_pair("mul", a, b))
+
+
+def div(a, b):
+    return Div()(*tensor_pair("div", a, b))
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def pow(base, exponent):
+    if isinstance(base, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        return PowScalar(exponent)(base)
+    return Pow()(*tensor_pair("pow", base, exponent))
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def log(x):
+    return Log()(x)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+def abs(x):
+    return Abs()(x)
+
+
+def clip(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clip: min {min} is larger than max {max}")
+    return Clip(min, max)(x)
+
+
+def maximum(a, b):
+    return Maximum()(*tensor_pair("maximum", a, b))
+
+
+def minimum(a, b):
+    return Minimum()(*tensor_pair("minimum", a, b))
+
+
+def where(condition, a, b):
+    """Elementwise ``condition ? a : b``; the condition carries no gradient."""
+    condition = condition.data if isinstance(condition, Tensor) else condition
+    a, b = tensor_pair("where", a, b)
+    return Where(condition)(a, b)
