@@ -68,8 +68,10 @@ def gpu_module():
 
 def get_array_module(x):
     """numpy or cupy, whichever owns ``x`` (a Tensor, an array or a scalar)."""
-    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
-    if _gpu_module is not None and isinstance(data, _gpu_module.ndarray):
+    if _gpu_module is None:
+        return np
+    # a CuPy array has a .data of its own (a memory pointer), so test the array before looking inside a Tensor
+    if isinstance(x, _gpu_module.ndarray) or isinstance(getattr(x, "data", None), _gpu_module.ndarray):
         return _gpu_module
     return np
 
