@@ -11,6 +11,7 @@ same structure with NumPy arrays in place of tensors and arrays.
 ``path`` only once it is complete, so a crash mid-save leaves the previous
 file intact.
 """
+import contextlib
 import json
 import os
 import tempfile
@@ -33,7 +34,8 @@ def save(obj, path):
     structure = _encode(obj, arrays, where="obj")
     header = {"format": FORMAT, "version": FORMAT_VERSION, "structure": structure}
     arrays[_STRUCTURE_KEY] = np.array(json.dumps(header))
-    _write_atomically(path, arrays)
+    with atomic_file(path) as f:
+        np.savez(f, **arrays)
 
 
 def load(path):
@@ -118,12 +120,27 @@ def _decode(node, archive):
     raise ValueError(f"unknown entry type {kind!r}")
 
 
-def _write_atomically(path, arrays):
-    folder = path.parent if str(path.parent) else Path(".")
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """Open a temporary file beside ``path`` for binary writing; rename it to ``path`` once complete.
+
+    If the body raises, the temporary file is removed and ``path`` keeps
+    whatever it held before: readers never see a half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
         temporary = Path(f.name)
         try:
-            np.savez(f, **arrays)
+            # NamedTemporaryFile is private (0600); give the result the usual permissions.
+            os.chmod(temporary, 0o666 & ~_umask())
+            yield f
             f.flush()
             os.fsync(f.fileno())
         except BaseException:
