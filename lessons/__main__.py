@@ -1,0 +1,37 @@
+"""``python -m lessons``: list every lesson with its one-line description."""
+import ast
+from pathlib import Path
+
+# Modules of this package that are not lessons.
+NOT_LESSONS = {"common", "__main__", "__init__"}
+
+
+def discover(folder=Path(__file__).parent):
+    """(name, first docstring line) of each lesson module in ``folder``, sorted by name.
+
+    Lessons run when imported, so the docstring is read from the source, not
+    by importing. Private modules (``_*.py``) and subpackages (``exercises``)
+    are not lessons.
+    """
+    lessons = []
+    for path in sorted(Path(folder).glob("*.py")):
+        if path.stem in NOT_LESSONS or path.stem.startswith("_"):
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+        lessons.append((path.stem, doc.strip().splitlines()[0] if doc and doc.strip() else "(no description)"))
+    return lessons
+
+
+def main():
+    lessons = discover()
+    if not lessons:
+        print("No lessons yet.")
+        return
+    width = max(len(name) for name, _ in lessons)
+    print("Lessons (run one with: python -m lessons.NAME, see its flags with --help):\n")
+    for name, description in lessons:
+        print(f"  {name:<{width}}  {description}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""The lesson plumbing: flags, epoch lines, metrics.json, checkpoints, --resume, Ctrl-C, `python -m lessons`."""
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from lessons.__main__ import discover
+from lessons.common import QUICK_BATCHES, QUICK_SAMPLES, Lesson, format_epoch_line
+from minigrad.data import DataLoader
+
+REPO = Path(__file__).resolve().parents[1]
+EPOCH_LINE = re.compile(r"^epoch (\d+)/(\d+)((?:  \w+ \S+)*)  (\d+\.\d)s$")
+
+
+class TinyModel:
+    """y = x @ w + b with minigrad tensors and a state_dict, like nn.Module's."""
+
+    def __init__(self):
+        self.w = mg.randn(4, 1, requires_grad=True)   # draws from minigrad's generator
+        self.b = mg.zeros(1, requires_grad=True)
+
+    def __call__(self, x):
+        return x @ self.w + self.b
+
+    def parameters(self):
+        return [self.w, self.b]
+
+    def state_dict(self):
+        return {"w": self.w.data.copy(), "b": self.b.data.copy()}
+
+    def load_state_dict(self, state):
+        self.w.data[...] = state["w"]
+        self.b.data[...] = state["b"]
+
+
+class MomentumSGD:
+    """Enough of an optimizer to have state worth checkpointing."""
+
+    def __init__(self, params, lr, momentum=0.9):
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.velocity = [np.zeros_like(p.data) for p in params]
+
+    def step(self):
+        for p, v in zip(self.params, self.velocity):
+            v *= self.momentum
+            v += p.grad.data
+            p.data -= self.lr * v
+            p.grad = None
+
+    def state_dict(self):
+        return {"velocity": [v.copy() for v in self.velocity]}
+
+    def load_state_dict(self, state):
+        self.velocity = [np.array(v) for v in state["velocity"]]
+
+
+def tiny_lesson(argv, stop_at=None):
+    """Tiny regression lesson: every source of randomness a real lesson has.
+
+    ``stop_at=(epoch, step)`` plays Ctrl-C at that step.
+    """
+    run = Lesson("tiny", tiny_lesson.__doc__, epochs=3, batch_size=8, lr=0.05, argv=argv,
+                 extra=lambda parser: parser.add_argument("--noise", type=float, default=0.1))
+    data_rng = np.random.default_rng(0)
+    x = data_rng.standard_normal((64, 4)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5], [3.0]], np.float32)
+    x, y = run.subset(x, y)
+    loader = DataLoader(x, y, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+    model = TinyModel()
+    optimizer = MomentumSGD(model.parameters(), run.args.lr)
+    for epoch in run.epochs(model=model, optimizer=optimizer, loader=loader):
+        total = 0.0
+        for step, (xb, yb) in enumerate(run.progress(loader)):
+            noisy = xb + run.args.noise * np.random.standard_normal(xb.shape).astype(np.float32)  # NumPy's RNG
+            dropped = noisy * (mg.rand(*xb.shape).data > 0.1)                                   # minigrad's RNG
+            loss = ((mg.tensor(dropped) @ model.w + model.b - mg.tensor(yb)) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(xb)
+            if stop_at == (epoch, step):
+                os.kill(os.getpid(), __import__("signal").SIGINT)
+        test_loss = ((model(mg.tensor(x)) - mg.tensor(y)) ** 2).mean()
+        run.log(train_loss=total / len(x), test_loss=test_loss)
+    return run.finish(final={"test_loss": test_loss}, published={"test_loss": 0.0})
+
+
+def numbers(metrics):
+    """What must match between runs: everything but the timings."""
+    history = [{k: v for k, v in record.items() if k != "seconds"} for record in metrics["history"]]
+    return history, metrics["final"]
+
+
+def test_resume_ends_with_exactly_the_numbers_of_an_uninterrupted_run(tmp_path, capsys):
+    straight = tiny_lesson(["--out", str(tmp_path / "straight")])
+    tiny_lesson(["--out", str(tmp_path / "split"), "--epochs", "2"])
+    resumed = tiny_lesson(["--out", str(tmp_path / "split"), "--epochs", "3", "--resume"])
+
+    assert len(straight["history"]) == 3
+    assert numbers(resumed) == numbers(straight)
+    assert "resumed from" in capsys.readouterr().out
+    on_disk = json.loads((tmp_path / "split" / "metrics.json").read_text())
+    assert numbers(on_disk) == numbers(straight)
+
+
+def test_a_different_seed_gives_different_numbers(tmp_path):
+    first = tiny_lesson(["--out", str(tmp_path / "a")])
+    other = tiny_lesson(["--out", str(tmp_path / "b"), "--seed", "1"])
+    assert numbers(first) != numbers(other)
+
+
+def test_epoch_lines_are_stable_and_parseable(tmp_path, capsys):
+    tiny_lesson(["--out", str(tmp_path), "--epochs", "2"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert len(lines) == 2
+    for number, line in enumerate(lines, start=1):
+        match = EPOCH_LINE.match(line)
+        assert match, line
+        assert match.group(1, 2) == (str(number), "2")
+        names = re.findall(r"  (\w+) ", match.group(3))
+        assert names == ["train_loss", "test_loss"]
+    assert format_epoch_line({"epoch": 3, "train_loss": 0.031234, "test_loss": 0.0308, "seconds": 12.44}, 20) \
+        == "epoch 3/20  train_loss 0.03123  test_loss 0.0308  12.4s"
+
+
+def test_metrics_json_holds_what_the_issue_asks(tmp_path):
+    tiny_lesson(["--out", str(tmp_path), "--epochs", "2", "--lr", "0.01"])
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["lesson"] == "tiny"
+    assert metrics["description"] == "Tiny regression lesson: every source of randomness a real lesson has."
+    assert metrics["hyperparameters"]["lr"] == 0.01
+    assert metrics["hyperparameters"]["noise"] == 0.1
+    assert metrics["hyperparameters"]["batch_size"] == 8
+    assert [record["epoch"] for record in metrics["history"]] == [1, 2]
+    assert set(metrics["final"]) == {"test_loss"} and metrics["published"] == {"test_loss": 0.0}
+    assert metrics["minigrad_version"] == mg.__version__
+    assert metrics["device"] == "cpu"
+    assert metrics["wall_time_s"] > 0
+    assert (tmp_path / "checkpoint.npz").is_file()
+
+
+def test_quick_uses_a_subset_few_batches_and_one_epoch(tmp_path):
+    seen = []
+    run = Lesson("q", "Quick.", epochs=10, batch_size=4, lr=0.1, argv=["--quick", "--out", str(tmp_path)])
+    x = run.subset(np.arange(1000))
+    assert len(x) == QUICK_SAMPLES
+    loader = DataLoader(x, batch_size=4)
+    for _ in run.epochs(loader=loader):
+        seen += [batch for (batch,) in run.progress(loader)]
+    assert len(seen) == QUICK_BATCHES
+    assert run.args.epochs == 1 and len(run.history) == 1  # an epoch without run.log still gets its line
+
+
+def test_default_out_folder(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert Lesson("vae", "VAE.", epochs=1, batch_size=1, lr=1, argv=[]).out == Path("runs/vae")
+    assert Lesson("vae", "VAE.", epochs=1, batch_size=1, lr=1, argv=["--quick"]).out == Path("runs/vae-quick")
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path):
+    with pytest.raises(SystemExit, match="no checkpoint at .*checkpoint.npz; run without --resume"):
+        tiny_lesson(["--out", str(tmp_path), "--resume"])
+
+
+def test_resume_with_other_settings_warns(tmp_path, capsys):
+    tiny_lesson(["--out", str(tmp_path), "--epochs", "1"])
+    tiny_lesson(["--out", str(tmp_path), "--epochs", "2", "--lr", "0.01", "--resume"])
+    assert "warning: resuming with other settings" in capsys.readouterr().out
+
+
+def test_unknown_device_and_help(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        Lesson("x", "X.", epochs=1, batch_size=1, lr=1, argv=["--device", "tpu"])
+    with pytest.raises(SystemExit):
+        Lesson("x", "The x lesson.\n\nLong text.", epochs=1, batch_size=1, lr=1, argv=["--help"])
+    help_text = capsys.readouterr().out
+    for flag in ("--epochs", "--batch-size", "--lr", "--device", "--seed", "--out", "--data-dir", "--quick",
+                 "--resume"):
+        assert flag in help_text
+    assert "The x lesson." in help_text
+
+
+CTRL_C_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from test_lessons_runner import tiny_lesson
+    stop_at = tuple(map(int, sys.argv[1].split(","))) if sys.argv[1] != "-" else None
+    tiny_lesson(sys.argv[2:], stop_at=stop_at)
+""")
+
+
+def run_script(tmp_path, stop_at, *argv):
+    script = tmp_path / "tiny_script.py"
+    script.write_text(CTRL_C_SCRIPT.format(tests=str(REPO / "tests")))
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, str(script), stop_at, *argv], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120)
+
+
+def test_ctrl_c_mid_epoch_stops_after_the_step_and_resumes_exactly(tmp_path):
+    out = str(tmp_path / "run")
+    stopped = run_script(tmp_path, "2,3", "--out", out)           # Ctrl-C during epoch 2, step 3
+    assert stopped.returncode == 1, stopped.stderr
+    assert "Interrupted in epoch 2/3 after step 4 of 8" in stopped.stderr
+    assert "holds 1 epoch(s)" in stopped.stderr
+    resume_command = stopped.stderr.strip().splitlines()[-1].split()
+    assert resume_command[1:] == ["-m", "lessons.tiny", "--out", out, "--resume"]
+    assert "Traceback" not in stopped.stderr
+
+    resumed = run_script(tmp_path, "-", "--out", out, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    straight = tiny_lesson(["--out", str(tmp_path / "straight")])
+    assert numbers(json.loads((tmp_path / "run" / "metrics.json").read_text())) == numbers(straight)
+
+
+def test_ctrl_c_in_the_first_epoch_says_there_is_nothing_to_resume(tmp_path):
+    stopped = run_script(tmp_path, "1,0", "--out", str(tmp_path / "run"))
+    assert stopped.returncode == 1
+    assert "nothing to resume: run the same command again" in stopped.stderr
+
+
+# ---------------------------------------------------------------- python -m lessons
+
+def test_discover_lists_lessons_with_their_first_docstring_line(tmp_path):
+    (tmp_path / "vae.py").write_text('"""Variational autoencoder on MNIST.\n\nMore."""\nraise SystemExit("ran")\n')
+    (tmp_path / "gan.py").write_text("# no docstring\n")
+    for not_a_lesson in ("common.py", "_helpers.py", "__init__.py", "__main__.py"):
+        (tmp_path / not_a_lesson).write_text('"""Not a lesson."""\n')
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "__init__.py").write_text('"""Exercises."""\n')
+    assert discover(tmp_path) == [("gan", "(no description)"), ("vae", "Variational autoencoder on MNIST.")]
+
+
+def test_python_m_lessons_lists_every_lesson_module():
+    result = subprocess.run([sys.executable, "-m", "lessons"], capture_output=True, text=True, cwd=REPO,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    modules = sorted(p.stem for p in (REPO / "lessons").glob("*.py")
+                     if not p.stem.startswith("_") and p.stem != "common")
+    for name in modules:
+        assert re.search(rf"^  {name}\s+\S", result.stdout, re.MULTILINE), f"{name} missing from:\n{result.stdout}"
+    if not modules:
+        assert "No lessons yet." in result.stdout
+
+
+def test_every_lesson_has_a_one_line_description():
+    undocumented = [name for name, description in discover() if description == "(no description)"]
+    assert not undocumented, f"lessons without a docstring: {undocumented}"
