@@ -21,8 +21,8 @@ What ``Lesson`` does:
 - ``epochs(**objects)`` yields the epoch numbers. After each epoch it writes
   ``checkpoint.npz`` in ``--out`` (atomically): the ``state_dict()`` of every
   object passed (models, optimizers, DataLoaders: anything with
-  ``state_dict``/``load_state_dict``), both random generators and the
-  history. With ``--resume`` it restores all of that first and continues with
+  ``state_dict``/``load_state_dict``, and NumPy Generators), NumPy's and
+  minigrad's global generators and the history. With ``--resume`` it restores all of that first and continues with
   the next epoch, so the run ends with exactly the numbers an uninterrupted
   run gives;
 - ``progress(loader)`` shows a tqdm bar over one pass; under ``--quick`` it
@@ -140,7 +140,8 @@ class Lesson:
         """Yield 1, 2, ... --epochs; restore on --resume; checkpoint after each epoch.
 
         ``objects`` are named things with ``state_dict()`` / ``load_state_dict()``
-        (model=..., optimizer=..., loader=...); the names are the checkpoint's keys.
+        (model=..., optimizer=..., loader=...) or NumPy Generators the lesson
+        draws noise from (noise_rng=...); the names are the checkpoint's keys.
         """
         self._objects = objects
         first = self._restore() + 1 if self.args.resume else 1
@@ -218,7 +219,7 @@ class Lesson:
             "args": vars(self.args),
             "history": self.history,
             "elapsed_s": self._elapsed(),
-            "objects": {name: obj.state_dict() for name, obj in self._objects.items()},
+            "objects": {name: _state_of(obj) for name, obj in self._objects.items()},
             "rng": {"minigrad": mg.get_rng_state(), "numpy": np.random.get_state(legacy=False)},
         }
         mg.save(state, self.out / CHECKPOINT)
@@ -241,7 +242,7 @@ class Lesson:
                        "from an uninterrupted run: "
                        + ", ".join(f"{key} {old} -> {new}" for key, (old, new) in changed.items()))
         for name, obj in self._objects.items():
-            obj.load_state_dict(state["objects"][name])
+            _load_state(obj, state["objects"][name])
         mg.set_rng_state(state["rng"]["minigrad"])
         np.random.set_state(state["rng"]["numpy"])
         self.history = list(state["history"])
@@ -275,6 +276,19 @@ class Lesson:
         else:
             advice = "No epoch has finished yet, so there is nothing to resume: run the same command again."
         raise SystemExit(f"{what_happened}\n{advice}")
+
+
+def _state_of(obj):
+    if isinstance(obj, np.random.Generator):
+        return obj.bit_generator.state
+    return obj.state_dict()
+
+
+def _load_state(obj, state):
+    if isinstance(obj, np.random.Generator):
+        obj.bit_generator.state = state
+    else:
+        obj.load_state_dict(state)
 
 
 def format_epoch_line(record, epochs):

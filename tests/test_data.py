@@ -508,6 +508,13 @@ def test_loader_keeps_dtype_and_rejects_bad_arguments():
         data.DataLoader(x, batch_size=0)
 
 
+def test_loader_accepts_a_tuple_of_arrays_and_lists():
+    x, y = np.arange(6).reshape(3, 2), [0, 1, 2]
+    (xb, yb), = list(data.DataLoader((x, y), batch_size=3))
+    np.testing.assert_array_equal(xb, x)
+    np.testing.assert_array_equal(yb, y)
+
+
 def test_loader_moves_batches_to_the_cpu_device():
     (xb,), = list(data.DataLoader(np.ones((3, 2)), batch_size=3, device="cpu"))
     assert isinstance(xb, np.ndarray)

@@ -75,10 +75,12 @@ def tiny_lesson(argv, stop_at=None):
     loader = DataLoader(x, y, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
     model = TinyModel()
     optimizer = MomentumSGD(model.parameters(), run.args.lr)
-    for epoch in run.epochs(model=model, optimizer=optimizer, loader=loader):
+    noise_rng = np.random.default_rng(run.args.seed)
+    for epoch in run.epochs(model=model, optimizer=optimizer, loader=loader, noise_rng=noise_rng):
         total = 0.0
         for step, (xb, yb) in enumerate(run.progress(loader)):
-            noisy = xb + run.args.noise * np.random.standard_normal(xb.shape).astype(np.float32)  # NumPy's RNG
+            noisy = xb + run.args.noise * noise_rng.standard_normal(xb.shape, dtype=np.float32)   # own Generator
+            noisy *= np.random.uniform(0.9, 1.1)                                                  # NumPy's RNG
             dropped = noisy * (mg.rand(*xb.shape).data > 0.1)                                   # minigrad's RNG
             loss = ((mg.tensor(dropped) @ model.w + model.b - mg.tensor(yb)) ** 2).mean()
             loss.backward()

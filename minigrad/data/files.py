@@ -185,17 +185,19 @@ def _download(mirror, source, filename):
         # pooch writes to a temporary file beside the target, checks the hash
         # and only then moves it to its final name; on any error it deletes it.
         pooch.retrieve(mirror + filename, known_hash="sha256:" + source.sha256[filename][0],
-                       fname=filename, path=target_dir, progressbar=True,
-                       downloader=pooch.HTTPDownloader(progressbar=True, timeout=DOWNLOAD_TIMEOUT_S))
-        _verified.pop((target_dir / filename).resolve(), None)
+                       fname=filename, path=target_dir, downloader=_http_with_progress_bar())
         return
     with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as scratch:
         # The archive has no pinned digest; the files taken out of it do.
-        archive = pooch.retrieve(mirror, known_hash=None, fname="archive.zip", path=scratch, progressbar=True,
-                                 downloader=pooch.HTTPDownloader(progressbar=True, timeout=DOWNLOAD_TIMEOUT_S))
+        archive = pooch.retrieve(mirror, known_hash=None, fname="archive.zip", path=scratch,
+                                 downloader=_http_with_progress_bar())
         _extract_verified(archive, source, target_dir, scratch)
     if not (target_dir / filename).is_file():
         raise FileNotFoundError(f"the archive has no {filename}")
+
+
+def _http_with_progress_bar():
+    return pooch.HTTPDownloader(progressbar=True, timeout=DOWNLOAD_TIMEOUT_S)
 
 
 def _extract_verified(archive, source, target_dir, scratch):

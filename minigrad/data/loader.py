@@ -19,13 +19,17 @@ class DataLoader:
 
     Batches are gathered with one fancy index per array (no per-sample
     loop). They are NumPy arrays of the arrays' own dtype; converting to
-    float and scaling is the caller's job. With ``device='cuda'`` each batch
+    float and scaling is the caller's job. Without shuffling a batch is a
+    view of the array (read-only when the array is, as the datasets are). With ``device='cuda'`` each batch
     is moved with ``minigrad.backend.to_device``.
     """
 
     def __init__(self, *arrays, batch_size, shuffle=False, drop_last=False, seed=None, device=None):
+        if len(arrays) == 1 and isinstance(arrays[0], tuple):
+            arrays = arrays[0]  # DataLoader((x, y), ...) means DataLoader(x, y, ...)
         if not arrays:
             raise ValueError("DataLoader needs at least one array")
+        arrays = tuple(array if hasattr(array, "shape") else np.asarray(array) for array in arrays)
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         lengths = [len(array) for array in arrays]
