@@ -8,7 +8,7 @@ from .reduce import _normalize_axis
 
 def _stable_sigmoid(x):
     xp = backend.get_array_module(x)
-    e = xp.abs(x)
+    e = xp.abs(x, out=xp.empty_like(x))  # out=: NumPy gives a 0-d input back as a scalar, which has no out
     xp.negative(e, out=e)
     xp.exp(e, out=e)                   # e = exp(-|x|) lies in (0, 1]: no overflow
     s = xp.where(x >= 0, 1, e)         # sigmoid = 1/(1+e) for x >= 0, e/(1+e) below
