@@ -1,0 +1,44 @@
+"""Shared test setup: the hypothesis profile, the strict GPU stand-in, the PyTorch-parity summary."""
+import os
+
+import pytest
+from hypothesis import settings
+
+import minigrad as mg
+from strict_gpu import StrictGPU
+
+# hypothesis: no per-example deadline (shared CI machines are noisy), few examples (2 cores for everything)
+settings.register_profile("minigrad", deadline=None, max_examples=20)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "minigrad"))
+
+
+@pytest.fixture
+def gpu():
+    """'cuda' served by the strict NumPy-backed stand-in for CuPy; CuPy lookup is restored afterwards."""
+    fake = StrictGPU()
+    mg.backend.use_gpu_module(fake)
+    try:
+        yield fake
+    finally:
+        mg.backend.use_gpu_module(None)
+        mg.backend.set_default_device("cpu")
+
+
+# --- PyTorch parity: tests record property "relative_error_vs_torch" = (dtype, what, error); the
+# largest per dtype is printed at the end. user_properties travel from pytest-xdist workers to here.
+_worst_vs_torch = {}
+
+
+def pytest_runtest_logreport(report):
+    for name, value in report.user_properties:
+        if name == "relative_error_vs_torch":
+            dtype, what, error = value
+            if error >= _worst_vs_torch.get(dtype, (-1.0, ""))[0]:
+                _worst_vs_torch[dtype] = (error, what)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _worst_vs_torch:
+        worst = ", ".join(f"{dtype} {error:.2e} ({what})" for dtype, (error, what) in sorted(_worst_vs_torch.items()))
+        terminalreporter.write_line(f"max relative error vs PyTorch (max|ours - torch| / max|torch| per tensor): "
+                                    f"{worst}")
