@@ -1,0 +1,160 @@
+"""The checker's results as text: the list of exercises, and the report of one check."""
+import os
+import pathlib
+import textwrap
+
+import numpy as np
+
+from .checker import ATOL, RTOL
+
+_CODES = {"green": "32", "red": "31", "yellow": "33", "bold": "1"}
+
+SHORT = {  # the first kind of a hint, as a few words for the list
+    "upstream": "ignores gy", "swapped": "operands swapped", "transposed": "transposed",
+    "broadcast": "missing sum over a broadcast axis", "batch-size": "off by the batch size",
+    "elements": "off by the element count", "factor-2": "off by a factor 2", "sign": "sign flipped",
+    "factor": "off by a constant factor", "shape": "wrong shape", "dtype": "wrong dtype", "nan": "nan or inf",
+}
+
+
+def colour_wanted(stream):
+    """Colour only for a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+class Painter:
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __call__(self, text, colour):
+        return f"\033[{_CODES[colour]}m{text}\033[0m" if self.enabled and colour else text
+
+
+def _table(rows, paint, indent="  "):
+    """Aligned columns; a cell is text or (text, colour). Padding is measured before painting."""
+    cells = [[c if isinstance(c, tuple) else (c, None) for c in row] for row in rows]
+    widths = [max(len(row[k][0]) for row in cells if k < len(row)) for k in range(max(map(len, cells)))]
+    lines = []
+    for row in cells:
+        padded = [paint(text.ljust(widths[k]) if k < len(row) - 1 else text, colour)
+                  for k, (text, colour) in enumerate(row)]
+        lines.append((indent + "  ".join(padded)).rstrip())
+    return "\n".join(lines)
+
+
+def _shape(shape):
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+def _inputs(case):
+    return "  ".join(f"{name} {_shape(shape)}" for name, shape in zip(case.names, case.shapes))
+
+
+def _error(value):
+    return "-" if value is None else f"{value:.1e}"
+
+
+def _path(path):
+    try:
+        return str(pathlib.Path(path).resolve().relative_to(pathlib.Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _command(report, solutions):
+    return f"python -m lessons.exercises check {report.exercise.name}{' --solutions' * solutions}"
+
+
+def _wrap(text, indent):
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=" " * len(indent))
+
+
+def summary(report):
+    """One line on where an exercise stands, for the list."""
+    if report.status != "failing":
+        return "" if report.status == "not started" else f"max error {_error(report.max_error)}"
+    case = report.first_failure
+    if case.error is not None:
+        return f"case {case.number}: backward raised an error"
+    wrong = next(r for r in case.inputs if not r.ok)
+    what = SHORT[wrong.hint.kinds[0]] if wrong.hint else ("wrong gradient" if wrong.problem is None else "wrong type")
+    return f"case {case.number}, {wrong.name}: {what}"
+
+
+def render_list(reports, paint, solutions=False):
+    colours = {"passing": "green", "failing": "red", "not started": "yellow"}
+    rows = [[("#", "bold"), ("exercise", "bold"), ("file", "bold"), ("status", "bold"), ""]]
+    for report in reports:
+        exercise = report.exercise
+        rows.append([str(exercise.number), exercise.name, exercise.path.name,
+                     (report.status, colours[report.status]), summary(report)])
+    passing = sum(r.status == "passing" for r in reports)
+    which = "reference solutions" if solutions else "your backward passes"
+    lines = [f"Gradient-check exercises ({which}), easiest first:", "", _table(rows, paint), "",
+             f"{passing} of {len(reports)} passing."]
+    todo = next((r for r in reports if r.status != "passing"), None)
+    if todo is not None:
+        lines.append(f"Next: edit {_path(todo.exercise.path)}, then run: {_command(todo, solutions)}")
+    return "\n".join(lines)
+
+
+def render_check(report, paint, solutions=False):
+    exercise = report.exercise
+    whose = "the reference solution" if solutions else _path(exercise.path)
+    lines = [paint(f"Exercise {exercise.number}: {exercise.name}", "bold") +
+             f"  ({whose}), backward against central differences in float64", ""]
+    if report.status == "not started":
+        lines += [paint("NOT STARTED", "yellow") + f": backward raises NotImplementedError: {report.not_started}",
+                  f"Write {report.function.__name__}.backward in {_path(exercise.path)}, then run:",
+                  f"  {_command(report, solutions)}"]
+        return "\n".join(lines)
+    rows = [[("case", "bold"), ("inputs", "bold"), ("output", "bold"), ("max error", "bold"), ("result", "bold")]]
+    for case in report.cases:
+        wrong = [r.name for r in case.inputs if not r.ok]
+        result = ("ok", "green") if case.ok else ("error" if case.error else "wrong: " + ", ".join(wrong), "red")
+        rows.append([str(case.number), _inputs(case), _shape(case.output_shape), _error(case.max_error), result])
+    lines += [_table(rows, paint), ""]
+    passed = sum(c.ok for c in report.cases)
+    if report.status == "passing":
+        lines.append(paint("PASSED", "green") + f": all {passed} cases, max error {_error(report.max_error)} "
+                     f"(allowed: {ATOL:g} + {RTOL:g} * |expected| per element)")
+        return "\n".join(lines)
+    case = report.first_failure
+    lines += [_case_details(case, paint), "",
+              paint("FAILING", "red") + f": {passed} of {len(report.cases)} cases pass. "
+              f"Fix {report.function.__name__}.backward in {_path(exercise.path)}, then run again:",
+              f"  {_command(report, solutions)}"]
+    return "\n".join(lines)
+
+
+def _case_details(case, paint):
+    head = f"Case {case.number}: " + ", ".join(f"{n} {_shape(s)}" for n, s in zip(case.names, case.shapes))
+    lines = [paint(head + f" -> output {_shape(case.output_shape)}", "bold")]
+    if case.error is not None:
+        return "\n".join(lines + [textwrap.indent(case.error, "  ")])
+    rows = [[("input", "bold"), ("shape", "bold"), ("max error", "bold"), ("result", "bold")]]
+    for r in case.inputs:
+        rows.append([r.name, _shape(r.shape), _error(r.max_error), ("ok", "green") if r.ok else ("wrong", "red")])
+    lines += [_table(rows, paint)]
+    for r in case.inputs:
+        if not r.ok:
+            lines += ["", _input_details(r, paint)]
+    return "\n".join(lines)
+
+
+def _input_details(result, paint):
+    name = paint(result.name, "bold")
+    if result.problem is not None:
+        lines = [f"  {name}: {result.problem}"]
+    else:
+        lines = [f"  {name}: {result.wrong_count} of {int(np.prod(result.shape))} elements disagree; "
+                 f"the worst is at index {_shape(result.worst_index)}",
+                 _table([["expected (numerical)", f"{result.expected: .8g}"],
+                         ["got (your backward)", f"{result.got: .8g}"]], paint, indent="      ")]
+    if result.hint is not None:
+        lines.append(_wrap(result.hint.text, "    hint: "))
+    elif result.problem is None:
+        lines.append(_wrap("no common mistake fits (a constant factor, a sign, a transpose, swapped inputs, a "
+                           "missing sum, an ignored gy): re-derive it term by term, on a tiny example by hand",
+                           "    hint: "))
+    return "\n".join(lines)
