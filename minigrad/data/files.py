@@ -8,7 +8,9 @@ is looked for, in this order:
 2. ``$MINIGRAD_DATA/<folder>/``;
 3. the user cache, ``$XDG_CACHE_HOME/minigrad/<folder>/`` (``~/.cache/minigrad``);
 4. well-known system copies (Debian's ``dataset-fashion-mnist`` package);
-5. a download from the mirrors in :data:`MIRRORS` into the user cache.
+5. a download from the mirrors in :data:`MIRRORS` into the user cache (set
+   ``MINIGRAD_DATA_MIRROR=URL`` to download instead from a server laid out
+   like ``$MINIGRAD_DATA``).
 
 A file found anywhere must match one of its pinned SHA-256 digests; one that
 does not is named in a :class:`ChecksumError` and never read.  Downloads go
