@@ -80,8 +80,9 @@ class CaseResult:
 
     @property
     def max_error(self):
-        errors = [r.max_error for r in self.inputs if r.max_error is not None]
-        return max(errors) if errors else None
+        """The largest error over the inputs; None when one of them could not be compared."""
+        errors = [r.max_error for r in self.inputs]
+        return None if not errors or None in errors else max(errors)
 
 
 @dataclass
@@ -331,13 +332,12 @@ def _known_factors(index, case):
         factors.append(("elements", size,
                         f"the number of elements of {case.names[index]}, {size}: a mean over all elements brings "
                         f"one 1/{size}"))
-    factors.append(("factor-2", 2, "2: the derivative of x^2 is 2x, and 1/2 x^2 has none"))
+    factors.append(("factor-2", 2, "a factor 2: the derivative of x^2 is 2x (and that of x^2 / 2 is x)"))
     return factors
 
 
 def _factor_hint(name, ratio, factors, informative):
     size = abs(ratio)
-    sign = "with its sign flipped and " if ratio < 0 else ""
     if abs(size - 1) < 1e-4:
         return Hint(("sign",), f"your gradient for {name} is the expected one with its sign flipped (-1 times): "
                                f"check each minus sign, e.g. d(-u) = -du and d(1 - u) = -du")
@@ -345,10 +345,11 @@ def _factor_hint(name, ratio, factors, informative):
                if abs(size - value) < 1e-4 * value or abs(size * value - 1) < 1e-4]
     kinds = tuple(kind for kind, _ in matches) + (("sign",) if ratio < 0 else ())
     if matches:
-        direction = "times" if size > 1 else "divided by"
+        scaled = f"times {size:.4g}" if size > 1 else f"divided by {1 / size:.4g}"
+        sign = ", with its sign flipped" if ratio < 0 else ""
         causes = "; or ".join(text for _, text in matches)
-        return Hint(kinds, f"your gradient for {name} is the expected one {sign}{direction} "
-                           f"{max(size, 1 / size):.4g} ({ratio:+.4g} times): look for {causes}")
+        return Hint(kinds, f"your gradient for {name} is {ratio:.4g} times the expected one: {scaled}{sign}. "
+                           f"Look for {causes}")
     if not informative:
         return None
     return Hint(kinds or ("factor",), f"your gradient for {name} is {ratio:.4g} times the expected one everywhere: "

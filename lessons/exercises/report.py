@@ -43,7 +43,7 @@ def _table(rows, paint, indent="  "):
 
 
 def _shape(shape):
-    return "(" + ", ".join(map(str, shape)) + ")"
+    return str(tuple(shape))
 
 
 def _inputs(case):
@@ -101,13 +101,13 @@ def render_list(reports, paint, solutions=False):
 def render_check(report, paint, solutions=False):
     exercise = report.exercise
     whose = "the reference solution" if solutions else _path(exercise.path)
-    lines = [paint(f"Exercise {exercise.number}: {exercise.name}", "bold") +
-             f"  ({whose}), backward against central differences in float64", ""]
+    lines = [paint(f"Exercise {exercise.number}: {exercise.name}", "bold") + f"  ({whose})"]
     if report.status == "not started":
-        lines += [paint("NOT STARTED", "yellow") + f": backward raises NotImplementedError: {report.not_started}",
+        lines += ["", paint("NOT STARTED", "yellow") + f": backward raises NotImplementedError: {report.not_started}",
                   f"Write {report.function.__name__}.backward in {_path(exercise.path)}, then run:",
                   f"  {_command(report, solutions)}"]
         return "\n".join(lines)
+    lines += [f"backward against central differences in float64, {len(report.cases)} cases:", ""]
     rows = [[("case", "bold"), ("inputs", "bold"), ("output", "bold"), ("max error", "bold"), ("result", "bold")]]
     for case in report.cases:
         wrong = [r.name for r in case.inputs if not r.ok]
