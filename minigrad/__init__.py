@@ -14,9 +14,5 @@ from .backend import DeviceError, get_array_module, is_cuda_available, set_defau
 from .creation import ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import concatenate, stack, where, maximum, minimum
+from .io import load, save
 from .rng import get_rng_state, manual_seed, set_rng_state
-
-try:  # written alongside the core; absent until those modules land
-    from .io import load, save
-except ImportError:  # pragma: no cover
-    pass
