@@ -164,12 +164,9 @@ class Clip(Function):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        inside = np.True_
-        if self.low is not None:
-            inside = x >= self.low
-        if self.high is not None:
-            inside = inside & (x <= self.high)
-        return gy * Tensor(inside)
+        low = -np.inf if self.low is None else self.low
+        high = np.inf if self.high is None else self.high
+        return gy * Tensor((x >= low) & (x <= high))
 
 
 class Maximum(Function):
@@ -200,19 +197,17 @@ def _split_by_winner(fn, gy, a, b, a_wins):
 
 
 class Where(Function):
-    # d where(c, a, b) = c ? da : db  (c is a constant mask)
-    def __init__(self, condition):
-        self.condition = condition
-
-    def forward(self, a, b):
-        return backend.get_array_module(a).where(self.condition, a, b)
+    # d where(c, a, b) = c ? da : db  (the condition c is a constant mask)
+    def forward(self, condition, a, b):
+        return backend.get_array_module(a).where(condition, a, b)
 
     def backward(self, gy):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
+        condition, a, b = self.inputs
+        _, need_a, need_b = self.needs_input_grad
         zero = constant_like(0, gy)
-        return (sum_to(where(self.condition, gy, zero), a.shape) if need_a else None,
-                sum_to(where(self.condition, zero, gy), b.shape) if need_b else None)
+        return (None,
+                sum_to(where(condition, gy, zero), a.shape) if need_a else None,
+                sum_to(where(condition, zero, gy), b.shape) if need_b else None)
 
 
 class Cast(Function):
@@ -285,7 +280,12 @@ def minimum(a, b):
 
 
 def where(condition, a, b):
-    """Elementwise ``condition ? a : b``; the condition carries no gradient."""
-    condition = condition.data if isinstance(condition, Tensor) else condition
+    """Elementwise ``condition ? a : b``; the condition carries no gradient.
+
+    A condition Tensor must be on the values' device; a raw mask (list or
+    array) is moved there, as an index array is.
+    """
     a, b = tensor_pair("where", a, b)
-    return Where(condition)(a, b)
+    if not isinstance(condition, Tensor):
+        condition = Tensor(backend.to_device(backend.get_array_module(condition).asarray(condition), a.device))
+    return Where()(condition, a, b)
