@@ -274,9 +274,14 @@ def _raw(x):
 
 
 def _grad_tensor_for(output, grad):
-    grad = grad if isinstance(grad, Tensor) else Tensor(backend.to_device(np.asarray(grad, dtype=output.dtype), output.device))
+    if not isinstance(grad, Tensor):  # a list, or an array on either device
+        array = backend.get_array_module(grad).asarray(grad, dtype=output.dtype)
+        grad = Tensor(backend.to_device(array, output.device))
     if grad.shape != output.shape:
         raise ValueError(f"backward(): grad has shape {grad.shape}, expected the output's shape {output.shape}")
+    if grad.dtype != output.dtype or grad.device != output.device:
+        raise ValueError(f"backward(): grad is {grad.dtype} on {grad.device}, expected the output's "
+                         f"{output.dtype} on {output.device}")
     return grad
 
 
