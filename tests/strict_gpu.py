@@ -88,6 +88,8 @@ class ndarray:
 
     # attributes and methods: NumPy's, wrapped
     def __getattr__(self, name):
+        if name.startswith("__"):  # __array_interface__, __array_struct__, __dlpack__: NumPy's ways in
+            raise AttributeError(name)
         value = getattr(self._array, name)
         if callable(value):
             return lambda *args, **kwargs: _call(value, f"ndarray.{name}", args, kwargs)
