@@ -345,11 +345,10 @@ def _factor_hint(name, ratio, factors, informative):
                if abs(size - value) < 1e-4 * value or abs(size * value - 1) < 1e-4]
     kinds = tuple(kind for kind, _ in matches) + (("sign",) if ratio < 0 else ())
     if matches:
-        scaled = f"times {size:.4g}" if size > 1 else f"divided by {1 / size:.4g}"
-        sign = ", with its sign flipped" if ratio < 0 else ""
+        details = (["its sign flipped"] if ratio < 0 else []) + ([f"divided by {1 / size:.4g}"] if size < 1 else [])
         causes = "; or ".join(text for _, text in matches)
-        return Hint(kinds, f"your gradient for {name} is {ratio:.4g} times the expected one: {scaled}{sign}. "
-                           f"Look for {causes}")
+        return Hint(kinds, f"your gradient for {name} is {ratio:.4g} times the expected one"
+                           f"{' (' + ', '.join(details) + ')' if details else ''}. Look for {causes}")
     if not informative:
         return None
     return Hint(kinds or ("factor",), f"your gradient for {name} is {ratio:.4g} times the expected one everywhere: "

@@ -121,7 +121,7 @@ def render_check(report, paint, solutions=False):
         return "\n".join(lines)
     case = report.first_failure
     lines += [_case_details(case, paint), "",
-              paint("FAILING", "red") + f": {passed} of {len(report.cases)} cases pass. "
+              paint("FAILING", "red") + f": {passed} of {len(report.cases)} cases pass.",
               f"Fix {report.function.__name__}.backward in {_path(exercise.path)}, then run again:",
               f"  {_command(report, solutions)}"]
     return "\n".join(lines)
