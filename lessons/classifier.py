@@ -1,0 +1,147 @@
+"""A small CNN that classifies MNIST or Fashion-MNIST: the judge of the generative lessons.
+
+What it teaches: a convolutional classifier end to end (convolutions that
+downsample with stride 2 instead of max-pooling, batch normalisation,
+dropout, softmax cross-entropy, Adam) and why a classifier can grade a
+generator. Its 128 penultimate features are the space in which
+``lessons._judge`` measures the Fréchet distance (FID) between generated
+and real images, and its predictions give the class histogram that reveals
+mode collapse.
+
+Setup (no published run; the targets are >= 99.0 % test accuracy on MNIST
+and >= 90.0 % on Fashion-MNIST):
+
+    conv 3x3, 32          28x28   + BatchNorm + ReLU
+    conv 3x3, 64, stride 2 14x14  + BatchNorm + ReLU
+    conv 3x3, 64, stride 2  7x7   + BatchNorm + ReLU
+    flatten, dense 128            + BatchNorm + ReLU   <- the judge's features
+    dropout 0.5, dense 10 (logits)
+
+Adam lr 1e-3, batch 128, 3 epochs, PyTorch's default initialisation.
+``--dataset mnist|fashion``; the run goes to ``runs/classifier/<dataset>/``
+and leaves ``classifier.npz`` there for the judge.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+import minigrad.functional as F
+from lessons.common import Lesson
+from minigrad import nn, optim, viz
+from minigrad.data import FASHION_MNIST_CLASSES, MNIST_CLASSES, DataLoader, fashion_mnist, mnist
+
+DATASETS = {"mnist": mnist, "fashion": fashion_mnist}
+CLASS_NAMES = {"mnist": MNIST_CLASSES, "fashion": FASHION_MNIST_CLASSES}
+TARGET_ACCURACY = {"mnist": 0.990, "fashion": 0.900}
+WEIGHTS = "classifier.npz"   # what the judge loads: the model's state_dict, its dataset and accuracy
+EVAL_BATCH = 1000
+
+
+class Classifier(nn.Module):
+    """Images (N, 1, 28, 28) in [0, 1] -> class logits; ``features`` is everything but the last layer."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2D(1, 32, 3, padding=1), nn.BatchNorm2D(32), nn.ReLU(),
+            nn.Conv2D(32, 64, 3, stride=2, padding=1), nn.BatchNorm2D(64), nn.ReLU(),
+            nn.Conv2D(64, 64, 3, stride=2, padding=1), nn.BatchNorm2D(64), nn.ReLU(),
+            nn.Flatten(),
+            nn.Dense(64 * 7 * 7, 128), nn.BatchNorm1D(128), nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Dropout(0.5), nn.Dense(128, num_classes))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def default_out(dataset, quick=False):
+    """runs/classifier/<dataset>/: one folder per dataset, where the judge looks for ``classifier.npz``."""
+    return Path("runs/classifier-quick" if quick else "runs/classifier") / dataset
+
+
+def add_flags(parser):
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
+                        help="which images to classify (default %(default)s)")
+
+
+def as_images(x_uint8):
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
+    return (x_uint8.astype(np.float32) / np.float32(255)).reshape(-1, 1, 28, 28)
+
+
+def evaluate(model, images, labels, device):
+    """(mean cross-entropy, accuracy, predicted labels) over a whole split, in eval mode."""
+    model.eval()
+    total_loss, predictions = 0.0, []
+    with mg.no_grad():
+        for start in range(0, len(images), EVAL_BATCH):
+            xb = mg.tensor(as_images(images[start:start + EVAL_BATCH]), device=device)
+            yb = labels[start:start + EVAL_BATCH]
+            logits = model(xb)
+            total_loss += F.cross_entropy(logits, yb, reduction="sum").item()
+            predictions.append(logits.numpy().argmax(axis=1))
+    model.train()
+    predictions = np.concatenate(predictions)
+    return total_loss / len(images), float((predictions == labels).mean()), predictions
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    run = Lesson("classifier", __doc__, epochs=3, batch_size=128, lr=1e-3,
+                 argv=_with_default_out(argv), extra=add_flags)
+    dataset = run.args.dataset
+
+    # ---- data: uint8 images, scaled to [0, 1] batch by batch
+    x_train, y_train = run.subset(*DATASETS[dataset]("train", root=run.args.data_dir))
+    x_test, y_test = run.subset(*DATASETS[dataset]("test", root=run.args.data_dir))
+    loader = DataLoader(x_train, y_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+
+    # ---- model and optimizer
+    model = Classifier(len(CLASS_NAMES[dataset])).to(run.device)
+    optimizer = optim.Adam(model.parameters(), lr=run.args.lr)
+
+    # ---- training: softmax cross-entropy, one test evaluation per epoch
+    for epoch in run.epochs(model=model, optimizer=optimizer, loader=loader):
+        total_loss, seen = 0.0, 0
+        for xb, yb in run.progress(loader):
+            logits = model(mg.tensor(as_images(xb), device=run.device))
+            loss = F.cross_entropy(logits, yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(xb)
+            seen += len(xb)
+        test_loss, test_accuracy, predictions = evaluate(model, x_test, y_test, run.device)
+        run.log(train_loss=total_loss / seen, test_loss=test_loss, test_accuracy=test_accuracy)
+
+    # ---- what the judge loads, and two figures
+    mg.save({"dataset": dataset, "model": model.state_dict(), "test_accuracy": test_accuracy}, run.out / WEIGHTS)
+    viz.loss_curves({name: [record[name] for record in run.history] for name in ("train_loss", "test_loss")},
+                    run.figure("loss.png"), title=f"CNN classifier on {dataset}: cross-entropy")
+    wrong = np.flatnonzero(predictions != y_test)
+    if len(wrong):
+        viz.image_grid(x_test[wrong[:48]], run.figure("mistakes.png"), columns=12,
+                       title=f"{len(wrong)} of {len(y_test)} test images misclassified (the first 48)")
+    if test_accuracy < TARGET_ACCURACY[dataset]:
+        print(f"warning: test accuracy {test_accuracy:.4f} is below the judge's target {TARGET_ACCURACY[dataset]}")
+    run.finish(final={"test_accuracy": test_accuracy})
+
+
+def _with_default_out(argv):
+    """argv plus ``--out runs/classifier/<dataset>`` when it names no --out (Lesson's default has no dataset)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_flags(parser)
+    parser.add_argument("--out")
+    parser.add_argument("--quick", action="store_true")
+    known, _ = parser.parse_known_args(argv)
+    if known.out is not None:
+        return argv
+    return argv + ["--out", str(default_out(known.dataset, known.quick))]
+
+
+if __name__ == "__main__":
+    main()
