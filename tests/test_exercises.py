@@ -35,7 +35,7 @@ def first_wrong(report):
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
 def test_every_reference_solution_passes_the_checker(exercise, seed):
-    report = check(exercise, exercise.function(solution=True), seed=seed)
+    report = check(exercise, solution=True, seed=seed)
     assert report.status == "passing", render_check(report, Painter(False))
     assert len(report.cases) >= 4 and report.max_error < 1e-7
 
@@ -256,6 +256,17 @@ def test_a_crash_or_a_missing_gradient_is_a_failure_that_points_at_the_line():
     assert "returned 1 gradient for 2 inputs (a, b)" in missing
 
 
+def test_a_file_that_does_not_import_is_failing_not_a_crash():
+    class Typo(type(find("mul"))):
+        def function(self, solution=False):
+            return compile("def backward(self, gy):\n    return gy *\n", "ex01_mul.py", "exec")
+
+    report = check(Typo(1, "mul", "ex01_mul"))
+    text = render_check(report, Painter(False))
+    assert report.status == "failing" and "SyntaxError" in text and "ex01_mul.py:2" in text
+    assert "SyntaxError" in render_list([report], Painter(False))
+
+
 def test_numerical_gradients_match_the_closed_form():
     rng = np.random.default_rng(0)
     a, b, v = rng.standard_normal((3, 3, 4))
@@ -282,7 +293,7 @@ def test_listing_shows_passing_failing_and_not_started_aligned():
         def backward(self, gy):
             return -gy * (1 - self.output * self.output)
 
-    reports = [check(find("mul"), find("mul").function(solution=True)), check(find("tanh"), Tanh),
+    reports = [check(find("mul"), solution=True), check(find("tanh"), Tanh),
                check(find("dense"))]
     text = render_list(reports, Painter(False))
     rows = [line for line in text.splitlines() if re.match(r"^\s+\d+\s", line)]

@@ -22,7 +22,7 @@ def main(argv=None, stream=None):
     if args.command == "list":
         if args.name is not None:
             parser.error("list takes no exercise name; did you mean: check " + args.name)
-        reports = [check(e, e.function(args.solutions), seed=args.seed) for e in EXERCISES]
+        reports = [check(e, solution=args.solutions, seed=args.seed) for e in EXERCISES]
         print(render_list(reports, paint, args.solutions), file=stream)
         return 0
     if args.name is None:
@@ -31,7 +31,7 @@ def main(argv=None, stream=None):
         exercise = find(args.name)
     except LookupError as error:
         parser.error(str(error))
-    report = check(exercise, exercise.function(args.solutions), seed=args.seed)
+    report = check(exercise, solution=args.solutions, seed=args.seed)
     print(render_check(report, paint, args.solutions), file=stream)
     return 0 if report.status == "passing" else 1
 

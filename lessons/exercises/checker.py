@@ -91,9 +91,12 @@ class Report:
     function: type
     cases: list = field(default_factory=list)
     not_started: str = None     # the NotImplementedError's message
+    load_error: str = None      # the file would not import
 
     @property
     def status(self):
+        if self.load_error is not None:
+            return "failing"
         if self.not_started is not None:
             return "not started"
         return "passing" if all(c.ok for c in self.cases) else "failing"
@@ -108,9 +111,13 @@ class Report:
         return max(errors) if errors else None
 
 
-def check(exercise, function=None, cases=None, seed=0):
-    """Check ``function`` (default: the exercise's own class) on the exercise's cases."""
-    function = function or exercise.function()
+def check(exercise, function=None, solution=False, cases=None, seed=0):
+    """Check ``function`` (default: the exercise's own class, or its reference solution) on the exercise's cases."""
+    if function is None:
+        try:
+            function = exercise.function(solution)
+        except Exception as error:  # a typo in one file must not take the whole list down
+            return Report(exercise, None, load_error=describe_load_error(error))
     rng = np.random.default_rng(seed)
     cases = exercise.cases(rng) if cases is None else cases
     report = Report(exercise, function)
@@ -357,8 +364,18 @@ def _factor_hint(name, ratio, factors, informative):
 
 def describe_exception(error, function):
     """The exception and the line of the learner's file that raised it."""
-    source = inspect.getsourcefile(function.backward)
+    return "backward raised " + _located(error, inspect.getsourcefile(function.backward))
+
+
+def describe_load_error(error):
+    if isinstance(error, SyntaxError):
+        return f"the file does not import: {type(error).__name__}: {error.msg}\n  at {error.filename}:{error.lineno}: " \
+               f"{(error.text or '').strip()}"
+    return "the file does not import: " + _located(error, None)
+
+
+def _located(error, source):
     frames = traceback.extract_tb(error.__traceback__)
     mine = [f for f in frames if f.filename == source] or frames
     where = f"\n  at {mine[-1].filename}:{mine[-1].lineno}: {mine[-1].line}" if mine else ""
-    return f"backward raised {type(error).__name__}: {error}{where}"
+    return f"{type(error).__name__}: {error}{where}"

@@ -73,6 +73,8 @@ def summary(report):
     """One line on where an exercise stands, for the list."""
     if report.status != "failing":
         return "" if report.status == "not started" else f"max error {_error(report.max_error)}"
+    if report.load_error is not None:
+        return report.load_error.splitlines()[0]
     case = report.first_failure
     if case.error is not None:
         return f"case {case.number}: backward raised an error"
@@ -102,6 +104,10 @@ def render_check(report, paint, solutions=False):
     exercise = report.exercise
     whose = "the reference solution" if solutions else _path(exercise.path)
     lines = [paint(f"Exercise {exercise.number}: {exercise.name}", "bold") + f"  ({whose})"]
+    if report.load_error is not None:
+        lines += ["", paint("FAILING", "red") + ": " + report.load_error,
+                  f"Fix {_path(exercise.path)}, then run: {_command(report, solutions)}"]
+        return "\n".join(lines)
     if report.status == "not started":
         lines += ["", paint("NOT STARTED", "yellow") + f": backward raises NotImplementedError: {report.not_started}",
                   f"Write {report.function.__name__}.backward in {_path(exercise.path)}, then run:",
