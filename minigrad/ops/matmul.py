@@ -49,13 +49,15 @@ def matmul(a, b):
         b = constant_like(b, a)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-    if a.ndim == 1:
-        return reshape(matmul(reshape(a, (1, a.shape[0])), b), b.shape[:-2] + b.shape[-1:])
-    if b.ndim == 1:
-        return reshape(matmul(a, reshape(b, (b.shape[0], 1))), a.shape[:-1])
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
-                         f"({a.shape[-1]} != {b.shape[-2]})")
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != inner_b:
+        raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape} ({a.shape[-1]} != {inner_b})")
+    if a.ndim == 1 or b.ndim == 1:
+        # NumPy's rule: a 1-D operand is a row (left) or a column (right), and that axis is dropped from the result
+        out = matmul(reshape(a, (1, -1)) if a.ndim == 1 else a, reshape(b, (-1, 1)) if b.ndim == 1 else b)
+        dropped = {out.ndim - 2} if a.ndim == 1 else set()
+        dropped |= {out.ndim - 1} if b.ndim == 1 else set()
+        return reshape(out, tuple(n for i, n in enumerate(out.shape) if i not in dropped))
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
