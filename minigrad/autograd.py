@@ -301,7 +301,7 @@ class Function:
     def __call__(self, *inputs):
         arrays = [t.data for t in inputs]
         if len(arrays) > 1:
-            _check_same_device(self, arrays)
+            _check_inputs_agree(self, arrays)
         out = self.forward(*arrays)
         if isinstance(out, np.generic):  # NumPy reductions return scalars; a Tensor always holds an array
             out = np.asarray(out)
@@ -335,14 +335,19 @@ class Function:
         self.released = True
 
 
-def _check_same_device(fn, arrays):
+def _check_inputs_agree(fn, arrays):
+    """One device and one float dtype per op: mixing either is an error at the call, not a silent copy or
+    promotion (a float64 array would turn the rest of a float32 graph into float64, and its gradients with it)."""
     first = type(arrays[0])
-    if all(type(a) is first for a in arrays):
-        return
-    devices = [backend.device_of(a) for a in arrays]
-    if len(set(devices)) > 1:
-        raise backend.DeviceError(f"{fn.name}: inputs are on different devices ({' and '.join(sorted(set(devices)))}); "
-                                  "move them with .to(device) first")
+    if not all(type(a) is first for a in arrays):
+        devices = {backend.device_of(a) for a in arrays}
+        if len(devices) > 1:
+            raise backend.DeviceError(f"{fn.name}: inputs are on different devices ({' and '.join(sorted(devices))}); "
+                                      "move them with .to(device) first")
+    float_dtypes = {a.dtype for a in arrays if a.dtype.kind == "f"}
+    if len(float_dtypes) > 1:
+        raise TypeError(f"{fn.name}: inputs mix {' and '.join(sorted(map(str, float_dtypes)))}; "
+                        "convert one with .float() or .double() first")
 
 
 def _topological_order(roots):
