@@ -256,6 +256,17 @@ def test_a_crash_or_a_missing_gradient_is_a_failure_that_points_at_the_line():
     assert "returned 1 gradient for 2 inputs (a, b)" in missing
 
 
+def test_changing_gy_in_place_is_caught_not_trusted():
+    class Dropout(exercise_class("dropout")):
+        def backward(self, gy):
+            g = gy.data
+            g *= self.mask  # right values, but gy itself is overwritten
+            return mg.Tensor(g)
+
+    report = check(find("dropout"), Dropout)
+    assert report.status == "failing" and "changed gy in place" in report.first_failure.error
+
+
 def test_a_file_that_does_not_import_is_failing_not_a_crash():
     class Typo(type(find("mul"))):
         def function(self, solution=False):

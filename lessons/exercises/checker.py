@@ -143,12 +143,17 @@ def check_case(function, case, number, rng):
     output = fn(*tensors)  # kept alive: fn.output is a weak reference to it
     result = CaseResult(number, names, [x.shape for x in case.inputs], output.shape, case.batch_size)
     upstream = rng.standard_normal(output.shape)
+    gy = upstream.copy()
     try:
-        got = run_backward(fn, upstream)
+        got = run_backward(fn, gy)
     except NotImplementedError:
         raise
     except Exception as error:  # the learner's code failed: report it like any other mistake
         result.error = describe_exception(error, function)
+        return result
+    if not np.array_equal(gy, upstream):
+        result.error = ("backward changed gy in place (an in-place operator such as *= or += on gy.data); "
+                        "in a network gy can be shared with other ops: compute into a new array instead")
         return result
     if len(got) != len(tensors):
         result.error = (f"backward returned {len(got)} gradient{'s' * (len(got) != 1)} for {len(tensors)} "
@@ -165,11 +170,11 @@ def check_case(function, case, number, rng):
     return result
 
 
-def run_backward(fn, upstream):
-    """The learner's gradients as a tuple, whatever container backward returned them in."""
+def run_backward(fn, gy):
+    """The learner's gradients for the upstream array gy, as a tuple whatever container backward used."""
     fn.needs_input_grad = (True,) * len(fn.inputs)
     with mg.no_grad():
-        grads = fn.backward(mg.Tensor(upstream))
+        grads = fn.backward(mg.Tensor(gy))
     return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
 
 

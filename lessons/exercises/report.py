@@ -77,7 +77,7 @@ def summary(report):
         return report.load_error.splitlines()[0]
     case = report.first_failure
     if case.error is not None:
-        return f"case {case.number}: backward raised an error"
+        return textwrap.shorten(f"case {case.number}: {case.error.splitlines()[0]}", width=80)
     wrong = next(r for r in case.inputs if not r.ok)
     what = SHORT[wrong.hint.kinds[0]] if wrong.hint else ("wrong gradient" if wrong.problem is None else "wrong type")
     return f"case {case.number}, {wrong.name}: {what}"
