@@ -79,8 +79,8 @@ def summary(report):
     if case.error is not None:
         return textwrap.shorten(f"case {case.number}: {case.error.splitlines()[0]}", width=80)
     wrong = next(r for r in case.inputs if not r.ok)
-    what = SHORT[wrong.hint.kinds[0]] if wrong.hint else ("wrong gradient" if wrong.problem is None else "wrong type")
-    return f"case {case.number}, {wrong.name}: {what}"
+    what = SHORT[wrong.hint.kinds[0]] if wrong.hint else (wrong.problem or "wrong gradient")
+    return textwrap.shorten(f"case {case.number}, {wrong.name}: {what}", width=80)
 
 
 def render_list(reports, paint, solutions=False):
