@@ -300,31 +300,28 @@ class RMSProp(Optimizer):
 
     def _update(self, param, grad, slots):
         xp = backend.get_array_module(param)
-        rho = self.rho
         if self.weight_decay:
             grad = grad + self.weight_decay * param
+        work = xp.multiply(grad, grad)  # scratch for every intermediate: one temporary array per step
         square_avg = slots["square_avg"]
-        square_avg *= rho
-        square_avg += (1 - rho) * (grad * grad)
+        _moving_average(square_avg, work, self.rho, work)
         if self.centered:
             grad_avg = slots["grad_avg"]
-            grad_avg *= rho
-            grad_avg += (1 - rho) * grad
-            variance = square_avg - grad_avg * grad_avg
+            _moving_average(grad_avg, grad, self.rho, work)
+            variance = xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=work), out=work)
         else:
             variance = square_avg
         if self.eps_inside_sqrt:
-            denominator = xp.sqrt(variance + self.eps)
+            denominator = xp.sqrt(xp.add(variance, self.eps, out=work), out=work)
         else:
-            denominator = xp.sqrt(variance)
+            denominator = xp.sqrt(variance, out=work)
             denominator += self.eps
-        # the quotient overwrites the denominator: one temporary array fewer per step
-        scaled = xp.divide(grad, denominator, out=denominator)
+        scaled = xp.divide(grad, denominator, out=work)
         if self.momentum:
             buf = slots["momentum_buffer"]
             buf *= self.momentum
             buf += scaled
-            scaled = buf * self.lr
+            scaled = xp.multiply(buf, self.lr, out=work)
         else:
             scaled *= self.lr
         param -= scaled
@@ -378,14 +375,22 @@ class Adam(Optimizer):
         slots["step"] += 1
         t = slots["step"]
         m, v = slots["exp_avg"], slots["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * (grad * grad)
-        # sqrt(v_hat) + eps, with the bias corrections applied as Python floats (no float64 arrays)
-        denominator = xp.sqrt(v)
-        denominator /= math.sqrt(1 - beta2 ** t)
-        denominator += self.eps
-        update = xp.divide(m, denominator, out=denominator)
-        update *= self.lr / (1 - beta1 ** t)
+        work = xp.empty_like(param)  # scratch for every intermediate: one temporary array per step
+        _moving_average(m, grad, beta1, work)
+        _moving_average(v, xp.multiply(grad, grad, out=work), beta2, work)
+        # lr * m_hat / (sqrt(v_hat) + eps) = (lr * r / c1) * m / (sqrt(v) + eps * r),  c1 = 1 - beta1^t,
+        # r = sqrt(1 - beta2^t): the bias corrections become Python floats and the array work one pass shorter
+        c1, r = 1 - beta1 ** t, math.sqrt(1 - beta2 ** t)
+        denominator = xp.sqrt(v, out=work)
+        denominator += self.eps * r
+        update = xp.divide(m, denominator, out=work)
+        update *= self.lr * r / c1
         param -= update
+
+
+def _moving_average(average, new, decay, work):
+    """average = decay * average + (1 - decay) * new, in place; ``work`` is scratch (it may be ``new`` itself)."""
+    xp = backend.get_array_module(average)
+    contribution = xp.multiply(new, 1 - decay, out=work)
+    average *= decay
+    average += contribution
