@@ -326,8 +326,9 @@ def test_check_command_exit_status_and_colour(monkeypatch):
         main(["check", "nonsense"], stream=io.StringIO())
 
 
-def test_the_guides_report_is_what_the_checker_prints():
+def test_the_guides_report_is_what_the_checker_prints(monkeypatch):
     """README.md shows the report of one planted mistake; it must be this code's real output."""
+    monkeypatch.chdir(REPO)  # the report names files relative to the working directory
     class SoftmaxCrossEntropy(exercise_class("softmax_cross_entropy")):
         def backward(self, gy):
             one_hot = np.eye(self.probs.shape[1])[self.labels]
