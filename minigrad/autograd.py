@@ -396,6 +396,7 @@ def _backward_pass(roots, root_grads, retain_graph, create_graph, wanted):
     grads = {}
     for root, grad in zip(roots, root_grads):
         _accumulate(grads, root, grad)
+    handed_out = {id(g) for g in root_grads}  # gradient Tensors that someone else already holds
     found = {}
     with _grad_mode(create_graph):
         for tensor in reversed(order):
@@ -410,7 +411,7 @@ def _backward_pass(roots, root_grads, retain_graph, create_graph, wanted):
             fn = tensor._fn
             if fn is None:
                 if wanted is None:
-                    tensor.grad = grad if tensor.grad is None else Tensor(tensor.grad.data + grad.data)
+                    tensor.grad = _leaf_grad(tensor.grad, grad, create_graph, handed_out)
                 continue
             inputs = fn.inputs
             if leads_to_wanted is None:
@@ -418,10 +419,15 @@ def _backward_pass(roots, root_grads, retain_graph, create_graph, wanted):
             else:
                 fn.needs_input_grad = tuple(id(t) in leads_to_wanted for t in inputs)
             needs = fn.needs_input_grad
-            input_grads = fn.backward(grad)
+            name = fn.name
+            try:
+                input_grads = fn.backward(grad)
+            except FloatingPointError as exc:  # an op inside this backward made a nan: say whose backward it was
+                if not _anomaly_mode:
+                    raise
+                raise FloatingPointError(f"{exc} (in {name}.backward)") from None
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            name = fn.name
             if not retain_graph:
                 fn.release()
             for inp, inp_grad, needed in zip(inputs, input_grads, needs):
@@ -434,6 +440,21 @@ def _backward_pass(roots, root_grads, retain_graph, create_graph, wanted):
                     _check_finite(inp_grad.data, f"the gradient {name}.backward computed")
                 _accumulate(grads, inp, inp_grad)
     return found
+
+
+def _leaf_grad(previous, grad, create_graph, handed_out):
+    """A leaf's new ``.grad``: ``grad`` added to what it held.
+
+    Without create_graph the result gets an array of its own: the walk hands
+    out views (a broadcast, read-only) and passes one Tensor to both inputs of
+    an add, while optimisers update ``.grad`` in place.
+    """
+    if previous is not None:
+        return previous + grad  # a new Tensor, part of a graph only under create_graph
+    if not create_graph and (id(grad) in handed_out or not grad.data.flags.owndata):
+        grad = Tensor(grad.data.copy())
+    handed_out.add(id(grad))
+    return grad
 
 
 def _accumulate(grads, tensor, grad):
