@@ -61,10 +61,19 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, t):
         xp = backend.get_array_module(p)
-        with np.errstate(divide="ignore"):
-            log_p = xp.maximum(xp.log(p), -100)
-            log_q = xp.maximum(xp.log1p(-p), -100)
-        loss = -(t * (log_p - log_q) + log_q)
+        # log(1 - p), not log1p(-p): NumPy's log1p is a scalar loop, ~5x slower than log, and rounding
+        # 1 - p first costs at most half an ulp of 1 (6e-8 in float32) in absolute terms
+        log_p = xp.empty_like(p)  # out= arrays: a 0-d input would otherwise come back as a scalar
+        log_q = xp.subtract(1, p, out=xp.empty_like(p))
+        with np.errstate(divide="ignore"):  # log 0 = -inf, clamped to -100 next
+            xp.log(p, out=log_p)
+            xp.log(log_q, out=log_q)
+        xp.maximum(log_p, -100, out=log_p)
+        xp.maximum(log_q, -100, out=log_q)
+        loss = t - 1  # -(t log p + (1-t) log q) as (t-1) log q - t log p: no cancellation when t is 0 or 1
+        loss *= log_q
+        log_p *= t
+        loss -= log_p
         return _reduce(loss, self.reduction)
 
     def backward(self, gy):
