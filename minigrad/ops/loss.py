@@ -81,7 +81,8 @@ class BinaryCrossEntropy(Function):
         g = gy * _scale(self.reduction, p.size)
         need_p, need_t = self.needs_input_grad
         grad_p = g * (p - t) / (p * (1 - p)).clip(1e-12, None) if need_p else None
-        grad_t = g * ((1 - p).log().clip(-100, None) - p.log().clip(-100, None)) if need_t else None
+        with np.errstate(divide="ignore"):  # at p = 0 or 1 a log is -inf before the clamp, as in forward
+            grad_t = g * ((1 - p).log().clip(-100, None) - p.log().clip(-100, None)) if need_t else None
         return grad_p, grad_t
 
 
