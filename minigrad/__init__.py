@@ -7,7 +7,7 @@
 """
 __version__ = "0.1.0"
 
-from . import backend, functional, ops
+from . import backend, functional, nn, ops
 from .autograd import (Function, Tensor, detect_anomaly, enable_grad, float32, float64, grad, is_grad_enabled,
                        no_grad)
 from .backend import DeviceError, get_array_module, is_cuda_available, set_default_device

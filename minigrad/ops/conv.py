@@ -250,18 +250,32 @@ def _check_operands(op, x, W, b, in_channels_axis, out_channels_axis):
             raise TypeError(f"{op}: input is {x.dtype} but {name} is {t.dtype}; convert one with .astype()")
 
 
-def _check_stride(op, stride):
+def check_options(op, stride, padding, output_padding=None):
+    """Normalised (stride, padding, output_padding), or a clear error before anything is computed.
+
+    stride becomes a pair; padding 'same' stays, 'valid' and ints become
+    pairs; output_padding (transposed convolution only, else None) a pair.
+    """
     stride = _pair(op, "stride", stride)
     if min(stride) < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
-    return stride
-
-
-def _explicit_padding(op, padding):
-    padding = _pair(op, "padding", padding)
-    if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
-    return padding
+    if padding == "valid":
+        padding = (0, 0)
+    elif isinstance(padding, str) and padding != "same":
+        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    elif padding != "same":
+        padding = _pair(op, "padding", padding)
+        if min(padding) < 0:
+            raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    if output_padding is not None:
+        output_padding = _pair(op, "output_padding", output_padding)
+        if min(output_padding) < 0 or any(o >= s for o, s in zip(output_padding, stride)):
+            raise ValueError(f"{op}: output_padding must be non-negative and smaller than stride {stride}, "
+                             f"got {output_padding}")
+        if padding == "same" and any(output_padding):
+            raise ValueError(f"{op}: padding='same' fixes the output size at input * stride; "
+                             f"output_padding must be 0, got {output_padding}")
+    return stride, padding, output_padding
 
 
 def _sizes(size):
@@ -269,16 +283,11 @@ def _sizes(size):
 
 
 def conv_geometry(op, in_size, kernel, stride, padding):
-    """The Geometry of a convolution of an in_size image; padding is an int, a pair, 'valid' or 'same'."""
-    stride = _check_stride(op, stride)
-    if padding == "valid":
-        pad = ((0, 0), (0, 0))
-    elif padding == "same":
+    """The Geometry of a convolution of an in_size image (stride and padding as check_options gives them)."""
+    if padding == "same":
         pad = tuple(_same_padding(n, k, s) for n, k, s in zip(in_size, kernel, stride))
-    elif isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     else:
-        pad = tuple((p, p) for p in _explicit_padding(op, padding))
+        pad = tuple((p, p) for p in padding)
     g = Geometry(kernel, stride, pad, in_size)
     if any(p < k for p, k in zip(g.padded_size, kernel)):
         raise ValueError(f"{op}: kernel {_sizes(kernel)} is larger than the padded input {_sizes(g.padded_size)} "
@@ -293,32 +302,17 @@ def transpose_geometry(op, in_size, kernel, stride, padding, output_padding):
     axis (PyTorch's); padding='same' gives in * stride, the adjoint of the
     'same' convolution of that size (Keras' Conv2DTranspose).
     """
-    stride = _check_stride(op, stride)
-    output_padding = _pair(op, "output_padding", output_padding)
-    if min(output_padding) < 0 or any(o >= s for o, s in zip(output_padding, stride)):
-        raise ValueError(f"{op}: output_padding must be non-negative and smaller than stride {stride}, "
-                         f"got {output_padding}")
     if padding == "same":
-        if any(output_padding):
-            raise ValueError(f"{op}: padding='same' fixes the output size at input * stride; "
-                             f"output_padding must be 0, got {output_padding}")
         out_size = tuple(n * s for n, s in zip(in_size, stride))
         pad = tuple(_same_padding(n, k, s) for n, k, s in zip(out_size, kernel, stride))
     else:
-        if padding == "valid":
-            padding = 0
-        elif isinstance(padding, str):
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-        padding = _explicit_padding(op, padding)
         pad = tuple((p, p) for p in padding)
         out_size = tuple((n - 1) * s + k - 2 * p + o
                          for n, k, s, p, o in zip(in_size, kernel, stride, padding, output_padding))
         if min(out_size) < 1:
             raise ValueError(f"{op}: output would be {_sizes(out_size)} (input {_sizes(in_size)}, kernel "
                              f"{_sizes(kernel)}, stride {stride}, padding {padding}); reduce the padding")
-    g = Geometry(kernel, stride, pad, out_size)
-    assert g.out_size == tuple(in_size), (g, in_size)
-    return g
+    return Geometry(kernel, stride, pad, out_size)
 
 
 def conv2d(x, W, b=None, stride=1, padding=0):
@@ -329,6 +323,7 @@ def conv2d(x, W, b=None, stride=1, padding=0):
     ceil(H / stride); with stride 1 and an odd kernel that is PyTorch's
     symmetric 'same', otherwise TensorFlow's, the odd pad at the bottom/right).
     """
+    stride, padding, _ = check_options("conv2d", stride, padding)
     _check_operands("conv2d", x, W, b, in_channels_axis=1, out_channels_axis=0)
     g = conv_geometry("conv2d", x.shape[2:], W.shape[2:], stride, padding)
     return Conv2d(g)(x, W) if b is None else Conv2d(g)(x, W, b)
@@ -342,6 +337,7 @@ def conv_transpose2d(x, W, b=None, stride=1, padding=0, output_padding=0):
     padding='same' it is H * stride (Keras' Conv2DTranspose). 'valid' is
     padding 0.
     """
+    stride, padding, output_padding = check_options("conv_transpose2d", stride, padding, output_padding)
     _check_operands("conv_transpose2d", x, W, b, in_channels_axis=0, out_channels_axis=1)
     g = transpose_geometry("conv_transpose2d", x.shape[2:], W.shape[2:], stride, padding, output_padding)
     return ConvTranspose2d(g)(x, W) if b is None else ConvTranspose2d(g)(x, W, b)
