@@ -1,0 +1,144 @@
+"""WGAN-GP on MNIST: the DCGAN networks trained with the Wasserstein loss and a gradient penalty.
+
+What it teaches: a GAN whose critic is differentiated twice. The critic D
+no longer classifies; it scores, and D(real) - D(fake) estimates the
+Wasserstein-1 distance between the two image distributions, provided D is
+1-Lipschitz. Gulrajani et al. (2017, "Improved Training of Wasserstein GANs")
+enforce that softly: at random points x_hat on lines between real and
+generated images they penalise (||grad_x D(x_hat)||_2 - 1)^2. That term is a
+function of a gradient, so training the critic needs the gradient of a
+gradient. In minigrad every backward pass is written with differentiable
+Tensor ops, so
+
+    (grad,) = mg.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+
+returns a gradient that is itself part of the graph, through the
+convolutions (a conv's input gradient is a transposed conv, whose own
+gradients are a conv and a weight correlation), and ``loss.backward()`` then
+reaches the critic's weights through it. The per-epoch line shows the
+penalty at work: the mean and spread of ||grad D(x_hat)|| over the epoch,
+which should sit near 1.
+
+The setup, after the paper's Algorithm 1 with the DCGAN networks of
+``lessons.dcgan`` (the generator unchanged, weights N(0, 0.02)):
+
+    critic: the DCGAN discriminator without BatchNorm. The penalty is taken
+        per image, and BatchNorm would make an image's score depend on the
+        rest of its batch; the paper suggests layer normalisation instead,
+        and here no normalisation is used (the critic trains well without).
+    penalty weight lambda = 10, n_critic = 5 critic steps per generator step,
+    Adam lr 1e-4, betas (0.0, 0.9) for both networks, batch 64,
+    MNIST scaled to [-1, 1].
+
+Each real batch is one critic step; every fifth batch is also a generator
+step (so an epoch is 938 critic and 187 generator steps). The default of 3
+epochs is about 15 minutes on two CPU cores, far fewer generator steps than
+the paper's 200,000: expect recognisable but rough digits. There is no
+published number; the judge (``lessons._judge``) reports FID and the class
+histogram as for ``lessons.dcgan``.
+
+Figures: ``samples.png`` (and ``samples_epoch_N.png``), ``losses.png``
+(the critic's Wasserstein estimate and the penalty) and ``grad_norm.png``
+(||grad D(x_hat)|| per epoch, mean with a band of one standard deviation).
+"""
+import numpy as np
+
+import minigrad as mg
+from lessons._judge import Judge, add_judge_flag
+from lessons.common import Lesson
+from lessons.dcgan import LATENT, dcgan_init, discriminator, generator
+from lessons.gan import SHOWN, generate, sample_grid, to_tanh_range
+from minigrad import optim, viz
+from minigrad.data import DataLoader, mnist
+
+PENALTY_WEIGHT = 10.0
+BETAS = (0.0, 0.9)
+
+
+def add_flags(parser):
+    parser.add_argument("--n-critic", type=int, default=5, metavar="N",
+                        help="critic steps per generator step (default %(default)s)")
+    add_judge_flag(parser)
+
+
+def gradient_penalty(critic, real, fake):
+    """(mean of (||grad D(x_hat)|| - 1)^2, the per-image norms as a NumPy array) at random interpolates x_hat."""
+    eps = mg.rand(len(real), 1, 1, 1, device=real.device)
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_()
+    (grad,) = mg.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    # The 1e-12 keeps sqrt's derivative finite if a gradient were exactly zero.
+    norm = ((grad * grad).sum(axis=(1, 2, 3)) + 1e-12).sqrt()
+    return ((norm - 1) ** 2).mean(), norm.numpy()
+
+
+def main(argv=None):
+    run = Lesson("wgan_gp", __doc__, epochs=3, batch_size=64, lr=1e-4, argv=argv, extra=add_flags)
+
+    # ---- data: MNIST training images in [-1, 1], shaped (N, 1, 28, 28)
+    x_train, _ = mnist("train", root=run.args.data_dir)
+    x_train = to_tanh_range(run.subset(x_train)).reshape(-1, 1, 28, 28)
+    loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+
+    # ---- networks and optimizers: DCGAN's generator, its discriminator without BatchNorm as the critic
+    G = dcgan_init(generator()).to(run.device)
+    critic = dcgan_init(discriminator(batch_norm=False)).to(run.device)
+    g_optimizer = optim.Adam(G.parameters(), lr=run.args.lr, betas=BETAS)
+    c_optimizer = optim.Adam(critic.parameters(), lr=run.args.lr, betas=BETAS)
+
+    fixed_z = mg.tensor(np.random.default_rng(run.args.seed + 1).standard_normal((SHOWN, LATENT), np.float32),
+                        device=run.device)
+
+    # ---- training: a critic step on every batch, a generator step on every n_critic-th
+    for epoch in run.epochs(G=G, critic=critic, g_optimizer=g_optimizer, c_optimizer=c_optimizer, loader=loader):
+        sums = dict.fromkeys(("critic_loss", "w_distance", "penalty"), 0.0)
+        g_losses, norms = [], []
+        for step, (xb,) in enumerate(run.progress(loader), start=1):
+            real = mg.tensor(xb, device=run.device)
+            n = len(xb)
+            with mg.no_grad():
+                fake = G(mg.randn(n, LATENT, device=run.device))
+
+            # critic: maximise D(real) - D(fake), keeping ||grad D|| near 1
+            w_distance = critic(real).mean() - critic(fake).mean()
+            penalty, norm = gradient_penalty(critic, real, fake)
+            critic_loss = -w_distance + PENALTY_WEIGHT * penalty
+            c_optimizer.zero_grad()
+            critic_loss.backward()
+            c_optimizer.step()
+            for name, value in (("critic_loss", critic_loss), ("w_distance", w_distance), ("penalty", penalty)):
+                sums[name] += value.item()
+            norms.append(norm)
+
+            # generator: raise the critic's score of fresh fakes
+            if step % run.args.n_critic == 0:
+                g_loss = -critic(G(mg.randn(n, LATENT, device=run.device))).mean()
+                g_optimizer.zero_grad()
+                g_loss.backward()
+                g_optimizer.step()
+                g_losses.append(g_loss.item())
+        norms = np.concatenate(norms)
+        run.log(**{name: total / step for name, total in sums.items()},
+                g_loss=np.mean(g_losses) if g_losses else float("nan"),
+                grad_norm_mean=norms.mean(), grad_norm_std=norms.std())
+        sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch}.png"), f"WGAN-GP samples after epoch {epoch}")
+
+    # ---- figures and the judge's verdict
+    sample_grid(G, fixed_z, run.figure("samples.png"), f"WGAN-GP on MNIST: samples after {run.epoch} epochs")
+    viz.loss_curves({name: [r[name] for r in run.history] for name in ("w_distance", "penalty")},
+                    run.figure("losses.png"), title="WGAN-GP critic: Wasserstein estimate and gradient penalty",
+                    ylabel="per critic step, epoch mean")
+    viz.loss_curves({"mean": [r["grad_norm_mean"] for r in run.history],
+                     "mean - std": [r["grad_norm_mean"] - r["grad_norm_std"] for r in run.history],
+                     "mean + std": [r["grad_norm_mean"] + r["grad_norm_std"] for r in run.history],
+                     "target": [1.0] * len(run.history)},
+                    run.figure("grad_norm.png"), title="Critic's gradient norm ||grad D(x_hat)|| at interpolates",
+                    ylabel="gradient norm")
+    judge = Judge.load_or_train("mnist", run)
+    report = judge.report(generate(G, LATENT, judge.sample_count, run.device), value_range=(-1, 1))
+    last = run.history[-1]
+    run.finish(final={"w_distance": last["w_distance"], "grad_norm_mean": last["grad_norm_mean"],
+                      "grad_norm_std": last["grad_norm_std"], **report})
+
+
+if __name__ == "__main__":
+    main()
