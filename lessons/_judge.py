@@ -43,6 +43,7 @@ Under ``--quick`` it always trains a throwaway classifier on a few batches
 (seconds, inside ``--out``) and judges against a few hundred real images:
 the numbers then only prove the plumbing runs.
 """
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +110,7 @@ def entropy_bits(fractions):
     """Shannon entropy in bits of a histogram (fractions or counts)."""
     p = np.asarray(fractions, dtype=np.float64)
     p = p[p > 0] / p.sum()
-    return float(-(p * np.log2(p)).sum())
+    return float((p * np.log2(1.0 / p)).sum())
 
 
 # ------------------------------------------------------------------ the judge
@@ -118,8 +119,7 @@ class Judge:
     """A trained classifier plus the feature statistics of real images of its dataset."""
 
     def __init__(self, model, dataset, *, device="cpu", data_dir=None, quick=False):
-        if dataset not in DATASETS:
-            raise ValueError(f"Judge: dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
+        _check_dataset(dataset)
         self.model = model
         self.model.eval()
         self.dataset = dataset
@@ -137,21 +137,24 @@ class Judge:
     @classmethod
     def load_or_train(cls, dataset, run):
         """The judge for ``dataset`` ('mnist' or 'fashion') in a lesson ``run``; trains the classifier if needed."""
-        if dataset not in DATASETS:
-            raise ValueError(f"Judge: dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
-        if run.quick:
-            folder = run.out / "judge"
-            _train_classifier(dataset, folder, run, quick=True)
-        else:
-            folder = Path(getattr(run.args, "judge", None) or classifier_lesson.default_out(dataset))
-            if not (folder / classifier_lesson.WEIGHTS).is_file():
-                print(f"judge: no {classifier_lesson.WEIGHTS} in {folder}/, training the {dataset} classifier there")
-                _train_classifier(dataset, folder, run, quick=False)
-        return cls.load(folder, dataset, device=run.device, data_dir=run.args.data_dir, quick=run.quick)
+        _check_dataset(dataset)
+        # Training or building the classifier draws random numbers; the lesson's own must not notice.
+        with _random_generators_kept():
+            if run.quick:
+                folder = run.out / "judge"
+                _train_classifier(dataset, folder, run, quick=True)
+            else:
+                folder = Path(getattr(run.args, "judge", None) or classifier_lesson.default_out(dataset))
+                if not (folder / classifier_lesson.WEIGHTS).is_file():
+                    print(f"judge: no {classifier_lesson.WEIGHTS} in {folder}/, training the {dataset} "
+                          f"classifier there")
+                    _train_classifier(dataset, folder, run, quick=False)
+            return cls.load(folder, dataset, device=run.device, data_dir=run.args.data_dir, quick=run.quick)
 
     @classmethod
     def load(cls, folder, dataset, *, device="cpu", data_dir=None, quick=False):
         """The judge from the classifier.npz in ``folder`` (written by the classifier lesson)."""
+        _check_dataset(dataset)
         path = Path(folder) / classifier_lesson.WEIGHTS
         if not path.is_file():
             raise FileNotFoundError(f"Judge: no classifier at {path}; make it with "
@@ -217,6 +220,11 @@ class Judge:
         return np.concatenate(features), np.concatenate(logits)
 
 
+def _check_dataset(dataset):
+    if dataset not in DATASETS:
+        raise ValueError(f"Judge: dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
+
+
 def _as_unit_images(images, value_range):
     """Images of any accepted layout and range -> float32 (N, 1, 28, 28) in [0, 1]."""
     x = images.numpy() if isinstance(images, mg.Tensor) else np.asarray(images)
@@ -228,15 +236,21 @@ def _as_unit_images(images, value_range):
 
 
 def _train_classifier(dataset, folder, run, *, quick):
-    """Run the classifier lesson into ``folder``, leaving the calling lesson's random generators as they were."""
+    """Run the classifier lesson into ``folder`` with the calling lesson's seed, device and data."""
     argv = ["--dataset", dataset, "--out", str(folder), "--seed", str(run.args.seed), "--device", run.device]
     if run.args.data_dir is not None:
         argv += ["--data-dir", str(run.args.data_dir)]
     if quick:
         argv.append("--quick")
+    classifier_lesson.main(argv)
+
+
+@contextlib.contextmanager
+def _random_generators_kept():
+    """Restore minigrad's and NumPy's global generators on the way out."""
     minigrad_state, numpy_state = mg.get_rng_state(), np.random.get_state()
     try:
-        classifier_lesson.main(argv)
+        yield
     finally:
         mg.set_rng_state(minigrad_state)
         np.random.set_state(numpy_state)

@@ -97,3 +97,99 @@ def test_entropy_bits():
     assert entropy_bits(np.full(10, 0.1)) == pytest.approx(math.log2(10))
     assert entropy_bits([0, 0, 7, 0]) == 0.0
     assert entropy_bits([1, 1, 0, 0]) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ the judge and the lessons, on real data
+
+needs_data = pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"),
+                                reason="MINIGRAD_DATA is not set: the judge and the lessons need MNIST")
+
+
+@pytest.fixture(scope="module")
+def quick_judge(tmp_path_factory):
+    """A judge as a --quick lesson gets it: a classifier trained on a few batches, 256 reference images."""
+    from lessons._judge import Judge, add_judge_flag
+    from lessons.common import Lesson
+    out = tmp_path_factory.mktemp("judge")
+    run = Lesson("judge_test", "A lesson that only asks for the judge.", epochs=1, batch_size=8, lr=0.1,
+                 argv=["--quick", "--out", str(out)], extra=add_judge_flag)
+    import minigrad as mg
+    before = (mg.get_rng_state(), np.random.get_state(legacy=False))
+    judge = Judge.load_or_train("mnist", run)
+    after = (mg.get_rng_state(), np.random.get_state(legacy=False))
+    return judge, before, after
+
+
+@needs_data
+def test_judge_training_leaves_the_lessons_random_generators_alone(quick_judge):
+    _, before, after = quick_judge
+    assert repr(before) == repr(after)
+
+
+@needs_data
+def test_judge_scores_the_reference_images_zero_in_every_layout_and_range(quick_judge):
+    from minigrad.data import mnist
+    judge, _, _ = quick_judge
+    images = np.array(mnist("test")[0][:judge.sample_count])
+    assert judge.fid(images) == pytest.approx(0.0, abs=1e-3)
+    unit = images.astype(np.float32) / 255
+    assert judge.fid(unit.reshape(len(unit), -1)) == pytest.approx(0.0, abs=1e-3)
+    assert judge.fid(unit[:, None] * 2 - 1, value_range=(-1, 1)) == pytest.approx(0.0, abs=1e-3)
+    assert judge.fid(images, reference="train") == pytest.approx(judge.real_floor(), rel=1e-6)
+
+
+@needs_data
+def test_judge_report_on_noise(quick_judge):
+    judge, _, _ = quick_judge
+    noise = np.random.default_rng(0).random((judge.sample_count, 28, 28), dtype=np.float32)
+    report = judge.report(noise)
+    assert report["fid"] > 10 * report["fid_real_floor"] > 0
+    fractions = [report[f"class_fraction_{k}"] for k in range(10)]
+    assert sum(fractions) == pytest.approx(1.0)
+    assert report["class_entropy_bits"] == pytest.approx(entropy_bits(fractions))
+    assert 0.0 <= report["class_entropy_bits"] <= math.log2(10) + 1e-9
+    np.testing.assert_allclose(judge.class_histogram(noise), fractions)
+
+
+@needs_data
+def test_judge_rejects_bad_input(quick_judge, tmp_path):
+    from lessons._judge import Judge
+    judge, _, _ = quick_judge
+    with pytest.raises(ValueError, match="Judge"):
+        judge.fid(np.zeros((10, 32, 32), np.float32))
+    with pytest.raises(ValueError, match="reference"):
+        judge.fid(np.zeros((10, 28, 28), np.float32), reference="validation")
+    with pytest.raises(ValueError, match="dataset"):
+        Judge.load(tmp_path, "cifar10")
+    with pytest.raises(FileNotFoundError, match="lessons.classifier"):
+        Judge.load(tmp_path, "mnist")
+
+
+# Each lesson with --quick: (module, extra flags, the metric that must improve from epoch 1 to 2, higher is better?,
+# figures). Two epochs of a few batches each, so "improved" compares two numbers the lesson itself logged.
+QUICK_RUNS = [
+    ("classifier", [], "test_loss", False, ["loss.png"]),
+    ("vae", [], "test_loss", False, ["reconstructions.png", "samples.png"]),
+    ("vae", ["--latent", "2"], "test_loss", False, ["reconstructions.png", "samples.png", "manifold.png", "latent.png"]),
+    # lr 1e-3 instead of the tutorial's 1e-4, so that six steps surely move the ELBO
+    ("conv_vae", ["--lr", "1e-3"], "test_elbo", True, ["manifold.png", "latent.png"]),
+]
+
+
+@needs_data
+@pytest.mark.parametrize("lesson, flags, metric, higher_is_better, figures", QUICK_RUNS,
+                         ids=[" ".join([q[0]] + q[1]) for q in QUICK_RUNS])
+def test_lesson_runs_quick(lesson, flags, metric, higher_is_better, figures, tmp_path):
+    import importlib
+    module = importlib.import_module(f"lessons.{lesson}")
+    module.main(["--quick", "--epochs", "2", "--out", str(tmp_path)] + flags)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    first, last = metrics["history"][0][metric], metrics["history"][-1][metric]
+    assert math.isfinite(first) and math.isfinite(last)
+    assert (last > first) if higher_is_better else (last < first)
+    for figure in figures:
+        assert (tmp_path / figure).stat().st_size > 1000, figure
+    if lesson != "classifier":
+        final = metrics["final"]
+        assert math.isfinite(final["fid"]) and final["fid_real_floor"] >= 0
+        assert sum(final[f"class_fraction_{k}"] for k in range(10)) == pytest.approx(1.0)
