@@ -338,7 +338,12 @@ class Function:
 def _check_inputs_agree(fn, arrays):
     """One device and one float dtype per op: mixing either is an error at the call, not a silent copy or
     promotion (a float64 array would turn the rest of a float32 graph into float64, and its gradients with it)."""
-    first = type(arrays[0])
+    first, dtype = type(arrays[0]), arrays[0].dtype
+    for a in arrays:  # a plain loop: this runs for every op, and a generator costs twice as much
+        if type(a) is not first or a.dtype != dtype:
+            break
+    else:
+        return
     if not all(type(a) is first for a in arrays):
         devices = {backend.device_of(a) for a in arrays}
         if len(devices) > 1:
@@ -419,13 +424,12 @@ def _backward_pass(roots, root_grads, retain_graph, create_graph, wanted):
             else:
                 fn.needs_input_grad = tuple(id(t) in leads_to_wanted for t in inputs)
             needs = fn.needs_input_grad
-            name = fn.name
             try:
                 input_grads = fn.backward(grad)
             except FloatingPointError as exc:  # an op inside this backward made a nan: say whose backward it was
                 if not _anomaly_mode:
                     raise
-                raise FloatingPointError(f"{exc} (in {name}.backward)") from None
+                raise FloatingPointError(f"{exc} (in {fn.name}.backward)") from None
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             if not retain_graph:
@@ -433,11 +437,11 @@ def _backward_pass(roots, root_grads, retain_graph, create_graph, wanted):
             for inp, inp_grad, needed in zip(inputs, input_grads, needs):
                 if inp_grad is None or not needed:
                     continue
-                if inp_grad.shape != inp.shape or inp_grad.dtype != inp.dtype:
-                    raise RuntimeError(f"{name}.backward returned a gradient of shape {inp_grad.shape} and dtype "
+                if inp_grad.data.shape != inp.data.shape or inp_grad.data.dtype != inp.data.dtype:
+                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {inp_grad.shape} and dtype "
                                        f"{inp_grad.dtype} for an input of shape {inp.shape} and dtype {inp.dtype}")
                 if _anomaly_mode:
-                    _check_finite(inp_grad.data, f"the gradient {name}.backward computed")
+                    _check_finite(inp_grad.data, f"the gradient {fn.name}.backward computed")
                 _accumulate(grads, inp, inp_grad)
     return found
 

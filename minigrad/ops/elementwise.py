@@ -27,7 +27,7 @@ def tensor_pair(op, a, b):
         a = constant_like(a, b)
     elif not isinstance(b, Tensor):
         b = constant_like(b, a)
-    if a.shape != b.shape:
+    if a.shape != b.shape and a.ndim and b.ndim:  # a 0-d operand broadcasts against anything
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:

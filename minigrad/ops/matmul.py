@@ -58,10 +58,12 @@ def matmul(a, b):
         dropped = {out.ndim - 2} if a.ndim == 1 else set()
         dropped |= {out.ndim - 1} if b.ndim == 1 else set()
         return reshape(out, tuple(n for i, n in enumerate(out.shape) if i not in dropped))
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together") from None
+    if a.ndim > 2 or b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast "
+                             "together") from None
     return MatMul()(a, b)
 
 

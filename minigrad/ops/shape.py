@@ -144,8 +144,8 @@ def reshape(x, *shape):
 
 def transpose(x, *axes):
     axes = _normalize_shape(axes)
-    if not axes:
-        axes = tuple(reversed(range(x.ndim)))
+    if not axes:  # reverse them all (x.T): nothing to check
+        return Transpose(tuple(reversed(range(x.ndim))))(x)
     if sorted(a % x.ndim for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
     return Transpose(tuple(a % x.ndim for a in axes))(x)
