@@ -215,6 +215,12 @@ def test_conv_is_the_adjoint_of_conv_transpose_with_same_padding():
         assert np.isclose(np.vdot(y, r), np.vdot(x, back), rtol=1e-12)
 
 
+def import_torch():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)  # tiny ops: a second thread only adds synchronisation (tens of ms per op on a busy machine)
+    return torch
+
+
 # --- PyTorch parity -------------------------------------------------------------------------------------------
 
 
@@ -243,7 +249,7 @@ parity_settings = settings(max_examples=25, suppress_health_check=[HealthCheck.f
 @parity_settings
 @given(config=conv_configs(), seed=st.integers(0, 2**16))
 def test_conv2d_output_and_gradients_match_pytorch(config, seed, record_property):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     conv.BAND_BYTES = config["band_bytes"]
     arrays = arrays_for(config, seed)
     ours = leaves(arrays)
@@ -262,7 +268,7 @@ def test_conv2d_output_and_gradients_match_pytorch(config, seed, record_property
 @parity_settings
 @given(config=transpose_configs(), seed=st.integers(0, 2**16))
 def test_conv_transpose2d_output_and_gradients_match_pytorch(config, seed, record_property):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     conv.BAND_BYTES = config["band_bytes"]
     arrays = arrays_for(config, seed)
     ours = leaves(arrays)
@@ -289,7 +295,7 @@ def test_conv_transpose2d_output_and_gradients_match_pytorch(config, seed, recor
 
 def test_double_backward_matches_pytorch(record_property):
     """A gradient penalty through conv -> leaky_relu -> conv_transpose: d/dW of |d loss/dx|^2."""
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     rng = np.random.default_rng(5)
     arrays = [rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=(4, 2, 4, 4))]
 
