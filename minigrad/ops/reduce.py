@@ -92,6 +92,6 @@ def logsumexp(x, axis=-1, keepdims=False):
     """log(sum(exp(x))) without overflow: the maximum is factored out first."""
     axes = _normalize_axis(axis, x.ndim, "logsumexp")
     xp = backend.get_array_module(x.data)
-    shift = Tensor(xp.max(x.data, axis=axes, keepdims=True)) if x.size else Tensor(xp.zeros(()))
+    shift = Tensor(xp.max(x.data, axis=axes, keepdims=True)) if x.size else Tensor(xp.zeros((), dtype=x.dtype))
     out = (x - shift).exp().sum(axis=axes, keepdims=True).log() + shift
     return out if keepdims else reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
