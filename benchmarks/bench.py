@@ -225,9 +225,25 @@ def worker(framework, workload, steps, warmup, threads, device):
         step()
         sync(device)
         times.append(time.perf_counter() - start)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"times": times, "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux reports kilobytes
-            "faults_per_step": (usage.ru_minflt - faults_before) / steps, "threads": threads_in_use(framework)}
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
+    return {"times": times, "peak_rss_mb": peak_rss_mb(), "faults_per_step": faults / steps,
+            "threads": threads_in_use(framework)}
+
+
+def peak_rss_mb():
+    """This process's peak resident memory.
+
+    VmHWM belongs to this process's own address space; ru_maxrss would also
+    count the parent's size at fork time, which Linux carries across exec.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux; not /proc: may overcount
 
 
 def threads_in_use(framework):
