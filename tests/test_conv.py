@@ -236,10 +236,22 @@ def compare(record_property, what, ours, theirs, rtol=1e-10):
     np.testing.assert_allclose(ours.numpy(), theirs, rtol=rtol, atol=rtol * np.abs(theirs).max())
 
 
-def forward_and_backward(x, W, b, fn, g):
-    y = fn(x, W, b)
-    y.backward(g)
-    return y
+def check_against_torch(record_property, config, seed, torch_forward):
+    """Our op's output and gradients against torch_forward(x, W[, b]) on the same values."""
+    torch = import_torch()
+    conv.BAND_BYTES = config["band_bytes"]
+    arrays = arrays_for(config, seed)
+    ours = leaves(arrays)
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y = call(config)(*ours)
+    g = np.random.default_rng(seed + 1).normal(size=y.shape)
+    y.backward(mg.tensor(g))
+    t_y = torch_forward(torch, *theirs)
+    t_y.backward(torch.tensor(g))
+    op = "conv_transpose2d" if "output_padding" in config else "conv2d"
+    compare(record_property, f"{op} output", y, t_y)
+    for name, a, t in zip(["input", "weight", "bias"], ours, theirs):
+        compare(record_property, f"{op} {name} gradient", a.grad, t.grad)
 
 
 # record_property collects every example's error, which is what we want: no reset between examples
@@ -249,48 +261,30 @@ parity_settings = settings(max_examples=25, suppress_health_check=[HealthCheck.f
 @parity_settings
 @given(config=conv_configs(), seed=st.integers(0, 2**16))
 def test_conv2d_output_and_gradients_match_pytorch(config, seed, record_property):
-    torch = import_torch()
-    conv.BAND_BYTES = config["band_bytes"]
-    arrays = arrays_for(config, seed)
-    ours = leaves(arrays)
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y = call(config)(*ours)
-    g = np.random.default_rng(seed + 1).normal(size=y.shape)
-    y.backward(mg.tensor(g))
     pads = expected_pads(config, config["x"][2:])  # torch has no 'same' for stride > 1: pad explicitly
-    t_y = torch.nn.functional.conv2d(torch_padded(torch, theirs[0], pads), *theirs[1:], stride=config["stride"])
-    t_y.backward(torch.tensor(g))
-    compare(record_property, "conv2d output", y, t_y)
-    for name, a, t in zip(["input", "weight", "bias"], ours, theirs):
-        compare(record_property, f"conv2d {name} gradient", a.grad, t.grad)
+
+    def torch_conv(torch, x, W, b=None):
+        return torch.nn.functional.conv2d(torch_padded(torch, x, pads), W, b, stride=config["stride"])
+
+    check_against_torch(record_property, config, seed, torch_conv)
 
 
 @parity_settings
 @given(config=transpose_configs(), seed=st.integers(0, 2**16))
 def test_conv_transpose2d_output_and_gradients_match_pytorch(config, seed, record_property):
-    torch = import_torch()
-    conv.BAND_BYTES = config["band_bytes"]
-    arrays = arrays_for(config, seed)
-    ours = leaves(arrays)
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y = call(config)(*ours)
-    g = np.random.default_rng(seed + 1).normal(size=y.shape)
-    y.backward(mg.tensor(g))
-    if config["padding"] == "same":
+    def torch_conv_transpose(torch, x, W, b=None):
+        if config["padding"] != "same":
+            return torch.nn.functional.conv_transpose2d(x, W, b, stride=config["stride"], padding=config["padding"],
+                                                        output_padding=config["output_padding"])
         # Keras' Conv2DTranspose('same') is the gradient of the 'same' convolution of an (H*s, W*s) input
-        pads = expected_pads({**config, "padding": "same"}, y.shape[2:])
-        probe = torch.zeros(y.shape, dtype=torch.float64, requires_grad=True)
-        forward = torch.nn.functional.conv2d(torch_padded(torch, probe, pads), theirs[1], stride=config["stride"])
-        t_y, = torch.autograd.grad(forward, probe, theirs[0], create_graph=True)
-        if len(theirs) == 3:
-            t_y = t_y + theirs[2][:, None, None]
-    else:
-        t_y = torch.nn.functional.conv_transpose2d(*theirs, stride=config["stride"], padding=config["padding"],
-                                                   output_padding=config["output_padding"])
-    t_y.backward(torch.tensor(g))
-    compare(record_property, "conv_transpose2d output", y, t_y)
-    for name, a, t in zip(["input", "weight", "bias"], ours, theirs):
-        compare(record_property, f"conv_transpose2d {name} gradient", a.grad, t.grad)
+        out_shape = (x.shape[0], W.shape[1]) + tuple(n * s for n, s in zip(x.shape[2:], config["stride"]))
+        pads = expected_pads(config, out_shape[2:])
+        probe = torch.zeros(out_shape, dtype=torch.float64, requires_grad=True)
+        forward = torch.nn.functional.conv2d(torch_padded(torch, probe, pads), W, stride=config["stride"])
+        y, = torch.autograd.grad(forward, probe, x, create_graph=True)
+        return y if b is None else y + b[:, None, None]
+
+    check_against_torch(record_property, config, seed, torch_conv_transpose)
 
 
 def test_double_backward_matches_pytorch(record_property):
