@@ -56,8 +56,8 @@ def batch_arrays(workload, batch):
 
 # --- minigrad ---------------------------------------------------------------------
 
-def minigrad_step(workload, batch, arrays, device):
-    """A function running one training step of ``workload`` in minigrad."""
+def minigrad_training(workload, batch, arrays, device):
+    """``workload`` in minigrad: its loss functions and the optimizer that follows each."""
     import minigrad as mg
     import minigrad.functional as F
     from minigrad import nn, optim
@@ -65,10 +65,9 @@ def minigrad_step(workload, batch, arrays, device):
     data = {name: mg.tensor(a, device=device) for name, a in arrays.items()}
     if workload == "W1":
         model = nn.Sequential(nn.Dense(784, 256), nn.Sigmoid(), nn.Dense(256, 784), nn.Sigmoid()).to(device)
-        opt = optim.RMSProp(model.parameters(), lr=1e-3, rho=0.9, eps=1e-7)
+        optimizers = [optim.RMSProp(model.parameters(), lr=1e-3, rho=0.9, eps=1e-7)]
         x = data["x"]
         losses = [lambda: F.mse_loss(model(x), x)]
-        optimizers = [opt]
     elif workload == "W2":
         model = nn.Sequential(
             nn.Conv2D(1, 16, 3, stride=2, padding="same"), nn.ReLU(),
@@ -100,18 +99,30 @@ def minigrad_step(workload, batch, arrays, device):
                           nn.Flatten(), nn.Dense(128 * 7 * 7, 1)).to(device)
         opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        ones, zeros = mg.ones(batch, 1, device=device), mg.zeros(batch, 1, device=device)
-        fake = {}
+        losses = gan_losses(G, D, data["real"], lambda: mg.randn(batch, LATENT_GAN, device=device),
+                            F.binary_cross_entropy_with_logits,
+                            mg.ones(batch, 1, device=device), mg.zeros(batch, 1, device=device))
+        optimizers = [opt_d, opt_g]
+    return losses, optimizers
 
-        def d_loss():
-            fake["images"] = G(mg.randn(batch, LATENT_GAN, device=device))
-            return (F.binary_cross_entropy_with_logits(D(data["real"]), ones)
-                    + F.binary_cross_entropy_with_logits(D(fake["images"].detach()), zeros))
 
-        def g_loss():
-            return F.binary_cross_entropy_with_logits(D(fake["images"]), ones)
-        losses, optimizers = [d_loss, g_loss], [opt_d, opt_g]
+def gan_losses(G, D, real, noise, bce_with_logits, ones, zeros):
+    """W4's two losses, for either framework: D on real and on detached fake images, then G through D.
 
+    Both use the fake batch that the D loss drew."""
+    fake = {}
+
+    def d_loss():
+        fake["images"] = G(noise())
+        return bce_with_logits(D(real), ones) + bce_with_logits(D(fake["images"].detach()), zeros)
+
+    def g_loss():
+        return bce_with_logits(D(fake["images"]), ones)
+    return [d_loss, g_loss]
+
+
+def training_step(losses, optimizers):
+    """One step: for each loss in turn, backward and the update of its optimizer."""
     def step():
         for loss_fn, opt in zip(losses, optimizers):
             loss = loss_fn()
@@ -129,7 +140,8 @@ def minigrad_sync(device):
 
 # --- PyTorch ----------------------------------------------------------------------
 
-def torch_step(workload, batch, arrays, device):
+def torch_training(workload, batch, arrays, device):
+    """``workload`` in PyTorch: its loss functions and the optimizer that follows each."""
     import torch
     import torch.nn.functional as F
     from torch import nn
@@ -173,25 +185,11 @@ def torch_step(workload, batch, arrays, device):
                           nn.Flatten(), nn.Linear(128 * 7 * 7, 1)).to(device)
         opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
-        fake = {}
-
-        def d_loss():
-            fake["images"] = G(torch.randn(batch, LATENT_GAN, device=device))
-            return (F.binary_cross_entropy_with_logits(D(data["real"]), ones)
-                    + F.binary_cross_entropy_with_logits(D(fake["images"].detach()), zeros))
-
-        def g_loss():
-            return F.binary_cross_entropy_with_logits(D(fake["images"]), ones)
-        losses, optimizers = [d_loss, g_loss], [opt_d, opt_g]
-
-    def step():
-        for loss_fn, opt in zip(losses, optimizers):
-            loss = loss_fn()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return step
+        losses = gan_losses(G, D, data["real"], lambda: torch.randn(batch, LATENT_GAN, device=device),
+                            F.binary_cross_entropy_with_logits,
+                            torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device))
+        optimizers = [opt_d, opt_g]
+    return losses, optimizers
 
 
 def torch_sync(device):
@@ -210,11 +208,12 @@ def worker(framework, workload, steps, warmup, threads, device):
         import torch
         torch.set_num_threads(threads)
         torch.manual_seed(0)
-        step, sync = torch_step(workload, batch, arrays, device), torch_sync
+        training, sync = torch_training(workload, batch, arrays, device), torch_sync
     else:
         import minigrad as mg
         mg.manual_seed(0)
-        step, sync = minigrad_step(workload, batch, arrays, device), minigrad_sync
+        training, sync = minigrad_training(workload, batch, arrays, device), minigrad_sync
+    step = training_step(*training)
     for _ in range(warmup):
         step()
     sync(device)
