@@ -169,18 +169,10 @@ def leaves(arrays):
     return [mg.tensor(a, requires_grad=True) for a in arrays]
 
 
-@settings(max_examples=20)
-@given(config=conv_configs(), seed=st.integers(0, 2**16))
-def test_conv2d_gradcheck_and_gradgradcheck(config, seed):
-    conv.BAND_BYTES = config["band_bytes"]
-    inputs = leaves(arrays_for(config, seed))
-    assert mg.gradcheck(call(config), inputs, full_check_limit=300)
-    assert mg.gradgradcheck(call(config), inputs, full_check_limit=60)
-
-
-@settings(max_examples=20)
-@given(config=transpose_configs(), seed=st.integers(0, 2**16))
-def test_conv_transpose2d_gradcheck_and_gradgradcheck(config, seed):
+@settings(max_examples=40)
+@given(config=conv_configs() | transpose_configs(), seed=st.integers(0, 2**16))
+def test_gradcheck_and_gradgradcheck(config, seed):
+    """Both ops, with respect to input, weight and bias, first and second order."""
     conv.BAND_BYTES = config["band_bytes"]
     inputs = leaves(arrays_for(config, seed))
     assert mg.gradcheck(call(config), inputs, full_check_limit=300)
