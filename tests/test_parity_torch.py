@@ -1,7 +1,9 @@
 """Every op against PyTorch: values, gradients and second derivatives on random shapes and inputs.
 
-Each comparison records its relative error (max|ours - torch| / max|torch| over the tensor); conftest
-prints the largest per dtype (values and gradients; second derivatives apart) at the end of the run.
+The error of a tensor is max|ours - torch| relative to the tensor's largest magnitude, or absolute where
+that is below 1: where a result is a near-cancelling sum, the two libraries' different summation orders
+(and FMA use) differ by rounding of the terms, not of the result. Each comparison records its error;
+conftest prints the largest per dtype (values and gradients; second derivatives apart) at the end.
 """
 import numpy as np
 import pytest
@@ -12,10 +14,7 @@ from op_cases import CASES
 
 torch = pytest.importorskip("torch")
 
-# Second derivatives are often sums of nearly cancelling terms (log_softmax's Hessian rows sum to zero,
-# binary_cross_entropy's terms grow as 1/p^2), so their error relative to the result is larger: measured
-# at most 3e-10 (float64) and 1.2e-4 (float32), against 4e-15 and 1.4e-6 for values and gradients.
-TOLERANCE = {("float64", 1): 1e-12, ("float64", 2): 1e-8, ("float32", 1): 1e-5, ("float32", 2): 1e-3}
+TOLERANCE = {("float64", 1): 1e-12, ("float64", 2): 1e-8, ("float32", 1): 1e-5, ("float32", 2): 1e-4}
 
 
 def compare(record_property, what, ours, theirs, order=1):
@@ -23,11 +22,12 @@ def compare(record_property, what, ours, theirs, order=1):
     ours = ours.numpy()
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch gives {theirs.shape}"
     assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch gives {theirs.dtype}"
-    scale = float(np.abs(theirs).max()) if theirs.size else 0.0
-    error = float(np.abs(ours - theirs).max()) / max(scale, 1e-30) if theirs.size else 0.0
+    if not theirs.size:
+        return
+    error = float(np.abs(ours - theirs).max()) / max(float(np.abs(theirs).max()), 1.0)
     dtype = str(theirs.dtype)
     record_property("relative_error_vs_torch", (dtype if order == 1 else f"{dtype} 2nd-order", what, error))
-    assert error <= TOLERANCE[dtype, order], f"{what}: relative error {error:.3g} vs PyTorch"
+    assert error <= TOLERANCE[dtype, order], f"{what}: error {error:.3g} vs PyTorch"
 
 
 def torch_grad(output, inputs, grad_outputs):
