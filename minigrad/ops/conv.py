@@ -31,10 +31,6 @@ class Geometry:
         self.padded_size = tuple(n + before + after for n, (before, after) in zip(in_size, pad))
         self.out_size = tuple((p - k) // s + 1 for p, k, s in zip(self.padded_size, kernel, stride))
 
-    def __repr__(self):
-        return (f"Geometry(kernel={self.kernel}, stride={self.stride}, pad={self.pad}, "
-                f"in_size={self.in_size}, out_size={self.out_size})")
-
 
 # Memory order. NumPy copies a strided view one innermost run at a time, and
 # MNIST-sized images have runs of 7 to 28 pixels, so gathering windows out of
@@ -142,11 +138,11 @@ def _convolve_transposed(y, W, g):
     xp = backend.get_array_module(y)
     n, c = y.shape[0], W.shape[1]
     kernels_t = W.reshape(W.shape[0], -1).T
-    y = _chwn(y).reshape(W.shape[0], -1)
+    y_matrix = _chwn(y).reshape(W.shape[0], -1)
     padded = xp.zeros((c,) + g.padded_size + (n,), dtype=y.dtype)
     row = g.out_size[1] * n
     for rows in _bands(g.out_size[0], _row_bytes(c, g, n, y.itemsize)):
-        col2im(_gemm(kernels_t, y[:, rows[0] * row:rows[1] * row]), g, rows, padded)
+        col2im(_gemm(kernels_t, y_matrix[:, rows[0] * row:rows[1] * row]), g, rows, padded)
     (top, _), (left, _) = g.pad
     h, w = g.in_size
     return _nchw(padded[:, top:top + h, left:left + w])
@@ -156,12 +152,12 @@ def _correlate(x, gy, g):
     """gW (O, C, kh, kw): gy (N, O, Ho, Wo) against the windows of x (N, C, H, W), summed over samples and pixels."""
     n, c = x.shape[:2]
     padded = _padded(x, g)
-    gy = _chwn(gy).reshape(gy.shape[1], -1)
-    gW = backend.get_array_module(x).zeros((gy.shape[0], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
+    gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
+    gW = backend.get_array_module(x).zeros((gy.shape[1], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
     row = g.out_size[1] * n
     for rows in _bands(g.out_size[0], _row_bytes(c, g, n, x.itemsize)):
-        gW += gy[:, rows[0] * row:rows[1] * row] @ im2col(padded, g, rows).T
-    return gW.reshape((gy.shape[0], c) + g.kernel)
+        gW += _gemm(gy_matrix[:, rows[0] * row:rows[1] * row], im2col(padded, g, rows).T)
+    return gW.reshape((gy.shape[1], c) + g.kernel)
 
 
 class Conv2d(Function):
