@@ -63,7 +63,7 @@ def add_flags(parser):
 
 def gradient_penalty(critic, real, fake):
     """(mean of (||grad D(x_hat)|| - 1)^2, the per-image norms as a NumPy array) at random interpolates x_hat."""
-    eps = mg.rand(len(real), 1, 1, 1, device=real.device)
+    eps = mg.rand(len(real), 1, 1, 1, dtype=real.dtype, device=real.device)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_()
     (grad,) = mg.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     # The 1e-12 keeps sqrt's derivative finite if a gradient were exactly zero.
