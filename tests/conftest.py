@@ -1,15 +1,14 @@
 """Shared test setup: the hypothesis profile, the strict GPU stand-in, the PyTorch-parity summary."""
-import os
-
 import pytest
 from hypothesis import settings
 
 import minigrad as mg
 from strict_gpu import StrictGPU
 
-# hypothesis: no per-example deadline (shared CI machines are noisy), few examples (2 cores for everything)
+# hypothesis: no per-example deadline (shared CI machines are noisy), few examples (2 cores for everything);
+# pytest --hypothesis-profile=default runs hypothesis' own settings instead
 settings.register_profile("minigrad", deadline=None, max_examples=20)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "minigrad"))
+settings.load_profile("minigrad")
 
 
 @pytest.fixture
