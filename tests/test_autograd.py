@@ -205,6 +205,13 @@ def test_mixing_float32_and_float64_tensors_is_an_error_at_the_call():
         leaf([1.0], np.float32) * mg.tensor(np.array([2.0]))
 
 
+def test_an_explicit_cast_is_the_way_to_mix_dtypes_and_gradients_come_back_in_each_leafs_dtype():
+    x, y = leaf([1.5, 2.0], np.float32), leaf([3.0, 4.0], np.float64)
+    (x.double() * y).sum().backward()
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+    assert x.grad.numpy().tolist() == [3.0, 4.0] and y.grad.numpy().tolist() == [1.5, 2.0]
+
+
 def test_integer_tensors_cannot_ask_for_gradients():
     with pytest.raises(TypeError, match="floating-point"):
         mg.tensor(np.arange(3), requires_grad=True)
