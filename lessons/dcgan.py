@@ -29,7 +29,7 @@ Samples are drawn with the generator in evaluation mode (BatchNorm uses its
 running statistics), so a sample does not depend on the others in its batch.
 
 Figures: ``samples.png`` (64 samples from fixed noise; also
-``samples_epoch_N.png`` after each epoch), ``interpolation.png`` (images
+``samples_epoch_NNN.png`` after each epoch), ``interpolation.png`` (images
 decoded along the straight line between two noise vectors) and ``losses.png``.
 """
 import numpy as np
@@ -122,7 +122,7 @@ def main(argv=None):
                 sums[name] += value.item()
             steps += 1
         run.log(**{name: total / steps for name, total in sums.items()})
-        sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch}.png"), f"DCGAN samples after epoch {epoch}")
+        sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"), f"DCGAN: samples after epoch {epoch}")
 
     # ---- figures and the judge's verdict
     sample_grid(G, fixed_z, run.figure("samples.png"), f"DCGAN on MNIST: samples after {run.epoch} epochs")

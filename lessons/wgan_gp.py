@@ -37,7 +37,7 @@ the paper's 200,000: expect recognisable but rough digits. There is no
 published number; the judge (``lessons._judge``) reports FID and the class
 histogram as for ``lessons.dcgan``.
 
-Figures: ``samples.png`` (and ``samples_epoch_N.png``), ``losses.png``
+Figures: ``samples.png`` (and ``samples_epoch_NNN.png``), ``losses.png``
 (the critic's Wasserstein estimate and the penalty) and ``grad_norm.png``
 (||grad D(x_hat)|| per epoch, mean with a band of one standard deviation).
 """
@@ -120,7 +120,8 @@ def main(argv=None):
         run.log(**{name: total / step for name, total in sums.items()},
                 g_loss=np.mean(g_losses) if g_losses else float("nan"),
                 grad_norm_mean=norms.mean(), grad_norm_std=norms.std())
-        sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch}.png"), f"WGAN-GP samples after epoch {epoch}")
+        sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"),
+                    f"WGAN-GP: samples after epoch {epoch}")
 
     # ---- figures and the judge's verdict
     sample_grid(G, fixed_z, run.figure("samples.png"), f"WGAN-GP on MNIST: samples after {run.epoch} epochs")
