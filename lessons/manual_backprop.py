@@ -11,22 +11,27 @@ walking from L back to the weights: exactly what ``loss.backward()`` does op
 by op. Then they are checked
 
 1. against minigrad's autograd on the same float64 weights and images: the
-   two agree to rounding (about 1e-12 of the gradients' size or better);
+   two do the same arithmetic, so they agree to float64 rounding;
 2. against central differences (L(w + eps) - L(w - eps)) / (2 eps) at a few
    sampled entries of each parameter: this needs no calculus at all, only
-   the forward pass, so it catches a wrong formula in either of the others.
+   the forward pass, so it would catch a wrong formula in either of the
+   others. It agrees to about 1e-13, the error of the difference quotient.
+
+The check runs at the book's starting point, N(0, 1) weights: most sigmoids
+start saturated there, so the gradients are tiny (around 1e-4), which is why
+the book trains with RMSProp, dividing each gradient by its running size.
 
 Finally the hand-derived gradients train the network with the textbook's
-setup (N(0, 1) weights, TF1 RMSProp lr 0.01, batch 100, the 55,000 images):
-an optimizer needs nothing but each parameter's ``.grad``, and the cost table
-it prints is the one textbook_autoencoder prints with autograd.
+setup (TF1 RMSProp lr 0.01, batch 100, the 55,000 images, the same seed):
+an optimizer needs nothing but each parameter's ``.grad``, and the cost
+table it prints is the one textbook_autoencoder prints with autograd.
 """
 import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
 from lessons.common import Lesson
-from lessons.textbook_autoencoder import TextbookAutoencoder, textbook_mnist
+from lessons.textbook_autoencoder import BOOK_LR, BOOK_SEED, TextbookAutoencoder, textbook_mnist
 from minigrad import optim, viz
 from minigrad.data import DataLoader
 
@@ -90,9 +95,9 @@ def central_differences(X, params, index, entries):
 
 
 def main(argv=None):
-    run = Lesson("manual_backprop", __doc__, epochs=3, batch_size=100, lr=0.01, argv=argv)
+    run = Lesson("manual_backprop", __doc__, epochs=3, batch_size=100, lr=BOOK_LR, seed=BOOK_SEED, argv=argv)
     x_train, x_test = textbook_mnist(run)
-    model = TextbookAutoencoder()
+    model = TextbookAutoencoder().to("cpu")  # the hand-written passes are NumPy: this lesson runs on the CPU
     names = ["W1", "b1", "W2", "b2"]
     params = [model.W_encode, model.b_encode, model.W_decode, model.b_decode]
 
