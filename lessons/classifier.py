@@ -35,6 +35,7 @@ from minigrad import nn, optim, viz
 from minigrad.data import FASHION_MNIST_CLASSES, MNIST_CLASSES, DataLoader, fashion_mnist, mnist
 
 DATASETS = {"mnist": mnist, "fashion": fashion_mnist}
+TITLES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 CLASS_NAMES = {"mnist": MNIST_CLASSES, "fashion": FASHION_MNIST_CLASSES}
 TARGET_ACCURACY = {"mnist": 0.990, "fashion": 0.900}
 WEIGHTS = "classifier.npz"   # what the judge loads: the model's state_dict, its dataset and accuracy
@@ -135,7 +136,7 @@ def main(argv=None):
     # ---- what the judge loads, and two figures
     mg.save({"dataset": dataset, "model": model.state_dict(), "test_accuracy": test_accuracy}, run.out / WEIGHTS)
     viz.loss_curves({name: [record[name] for record in run.history] for name in ("train_loss", "test_loss")},
-                    run.figure("loss.png"), title=f"CNN classifier on {dataset}: cross-entropy")
+                    run.figure("loss.png"), title=f"CNN classifier on {TITLES[dataset]}: cross-entropy")
     plot_mistakes(x_test, y_test, predictions, CLASS_NAMES[dataset], run.figure("mistakes.png"))
     if test_accuracy < TARGET_ACCURACY[dataset]:
         print(f"warning: test accuracy {test_accuracy:.4f} is below the judge's target {TARGET_ACCURACY[dataset]}")
