@@ -100,10 +100,10 @@ def train_one_epoch(run, model, optimizer, loader, loss_fn):
     return float(np.mean(losses))
 
 
-def reconstruction_errors(model, x):
+def reconstruction_errors(model, x, device):
     """Each beat's mean absolute reconstruction error (Keras' losses.mae) and the reconstructions."""
     with mg.no_grad():
-        reconstruction = model(mg.tensor(x)).numpy()
+        reconstruction = model(mg.tensor(x, device=device)).numpy()
     return np.abs(reconstruction - x).mean(axis=1), reconstruction
 
 
@@ -137,7 +137,8 @@ def main(argv=None):
 
     model = autoencoder()
     optimizer = optim.Adam(model.parameters(), lr=run.args.lr, eps=1e-7)
-    loader = DataLoader(train_x[train_normal], batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+    loader = DataLoader(train_x[train_normal], batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed,
+                        device=run.device)
     checkpointed = {"model": model, "optimizer": optimizer, "loader": loader}
     if run.args.improved:
         shuffled = np.random.default_rng(run.args.seed).permutation(len(train_x))
@@ -147,24 +148,25 @@ def main(argv=None):
         improved = autoencoder()
         improved_optimizer = optim.Adam(improved.parameters(), lr=run.args.lr, eps=1e-7)
         improved_loader = DataLoader(train_x[fitting][train_normal[fitting]], batch_size=IMPROVED_BATCH,
-                                     shuffle=True, seed=run.args.seed + 1)
+                                     shuffle=True, seed=run.args.seed + 1, device=run.device)
         checkpointed.update(improved=improved, improved_optimizer=improved_optimizer, improved_loader=improved_loader)
 
+    test_beats = mg.tensor(test_x, device=run.device)
     for epoch in run.epochs(**checkpointed):
         losses = {"loss": train_one_epoch(run, model, optimizer, loader, mean_absolute_error)}
         with mg.no_grad():  # as the tutorial, whose validation_data is the test set
-            losses["val_loss"] = mean_absolute_error(model(mg.tensor(test_x)), mg.tensor(test_x)).item()
+            losses["val_loss"] = mean_absolute_error(model(test_beats), test_beats).item()
         if run.args.improved:
             losses["improved_loss"] = train_one_epoch(run, improved, improved_optimizer, improved_loader,
                                                       F.mse_loss)
             with mg.no_grad():
-                held_out_normal = mg.tensor(validation_normal_x)
+                held_out_normal = mg.tensor(validation_normal_x, device=run.device)
                 losses["improved_val_loss"] = F.mse_loss(improved(held_out_normal), held_out_normal).item()
         run.log(**losses)
 
-    train_errors, _ = reconstruction_errors(model, train_x[train_normal])
+    train_errors, _ = reconstruction_errors(model, train_x[train_normal], run.device)
     threshold = train_errors.mean() + train_errors.std()
-    test_errors, test_reconstructions = reconstruction_errors(model, test_x)
+    test_errors, test_reconstructions = reconstruction_errors(model, test_x, run.device)
     final = evaluate(test_errors, test_normal, threshold)
     draw_beats(test_x, test_reconstructions, test_errors, test_normal, threshold, run.figure("beats.png"))
     viz.threshold_histogram({"normal": test_errors[test_normal], "abnormal": test_errors[~test_normal]}, threshold,
@@ -173,9 +175,9 @@ def main(argv=None):
     viz.roc_plot(test_errors, ~test_normal, run.figure("roc.png"), name="tutorial's autoencoder",
                  title="ROC of the reconstruction error as an anomaly score (test beats)")
     if run.args.improved:
-        validation_errors, _ = reconstruction_errors(improved, validation_normal_x)
+        validation_errors, _ = reconstruction_errors(improved, validation_normal_x, run.device)
         improved_threshold = np.quantile(validation_errors, 1 - FALSE_ALARM_RATE)
-        improved_errors, _ = reconstruction_errors(improved, test_x)
+        improved_errors, _ = reconstruction_errors(improved, test_x, run.device)
         final.update({f"improved_{name}": value
                       for name, value in evaluate(improved_errors, test_normal, improved_threshold).items()})
         viz.threshold_histogram({"normal": improved_errors[test_normal], "abnormal": improved_errors[~test_normal]},
