@@ -57,7 +57,7 @@ def conv_configs(draw):
     stride = draw(st.sampled_from([1, 2, 3]) | st.tuples(st.integers(1, 3), st.integers(1, 3)))
     padding = draw(st.integers(0, 2) | st.tuples(st.integers(0, 2), st.integers(0, 2))
                    | st.sampled_from(["same", "valid"]))
-    pads = (0, 0) if padding in ("same", "valid") else conv._pair("test", "padding", padding)
+    pads = (0, 0) if padding in ("same", "valid") else conv.int_pair("test", "padding", padding)
     size = tuple(draw(st.integers(max(1, k - 2 * p), 9)) for k, p in zip(kernel, pads))
     return dict(x=(n, cin) + size, W=(cout, cin) + kernel, b=draw(st.booleans()) and (cout,),
                 stride=stride, padding=padding, band_bytes=draw(st.sampled_from(BAND_SIZES)))
@@ -103,13 +103,13 @@ def restore_band_size():
 
 
 def expected_pads(config, in_size):
-    stride = conv._pair("test", "stride", config["stride"])
+    stride = conv.int_pair("test", "stride", config["stride"])
     kernel = config["W"][2:]
     if config["padding"] == "same":
         return tuple(tf_same_padding(n, k, s) for n, k, s in zip(in_size, kernel, stride))
     if config["padding"] == "valid":
         return ((0, 0), (0, 0))
-    return tuple((p, p) for p in conv._pair("test", "padding", config["padding"]))
+    return tuple((p, p) for p in conv.int_pair("test", "padding", config["padding"]))
 
 
 # --- the loop reference ----------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_conv2d_matches_the_loop_reference(config, seed):
     conv.BAND_BYTES = config["band_bytes"]
     x, W, *b = arrays_for(config, seed)
     y = call(config)(*[mg.tensor(a) for a in [x, W, *b]])
-    stride = conv._pair("test", "stride", config["stride"])
+    stride = conv.int_pair("test", "stride", config["stride"])
     expected = reference_conv2d(x, W, stride, expected_pads(config, x.shape[2:]))
     if b:
         expected += b[0][:, None, None]

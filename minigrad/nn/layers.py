@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..autograd import Tensor, no_grad
-from ..ops.conv import check_options
+from ..ops.conv import check_options, int_pair
 from . import init
 from .module import Module, Parameter
 
@@ -17,10 +17,6 @@ from .module import Module, Parameter
 def _filled(shape, value=0.0):
     """A float32 array on the default device."""
     return backend.array_module(backend.get_default_device()).full(shape, value, dtype=np.float32)
-
-
-def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _pair_text(value):
@@ -77,8 +73,8 @@ class Dense(_Layer):
 class _Conv(_Layer):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, output_padding, bias, weight_shape):
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size)
-        if len(self.kernel_size) != 2 or min(self.kernel_size) < 1:
+        self.kernel_size = int_pair(type(self).__name__, "kernel_size", kernel_size)
+        if min(self.kernel_size) < 1:
             raise ValueError(f"{type(self).__name__}: kernel_size must be a positive int or pair, got {kernel_size!r}")
         self.stride, self.padding, self.output_padding = check_options(
             type(self).__name__, stride, padding, output_padding)

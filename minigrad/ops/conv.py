@@ -221,8 +221,10 @@ class Conv2dWeight(Function):
 # --- argument checks and geometry ----------------------------------------------
 
 
-def _pair(op, name, value):
-    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+def int_pair(op, name, value):
+    """An int or a pair of ints as a pair, or an error naming the op and the argument."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value) if isinstance(value, (tuple, list)) \
+        else ()
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     return tuple(int(v) for v in pair)
@@ -257,7 +259,7 @@ def check_options(op, stride, padding, output_padding=None):
     stride becomes a pair; padding 'same' stays, 'valid' and ints become
     pairs; output_padding (transposed convolution only, else None) a pair.
     """
-    stride = _pair(op, "stride", stride)
+    stride = int_pair(op, "stride", stride)
     if min(stride) < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if padding == "valid":
@@ -265,11 +267,11 @@ def check_options(op, stride, padding, output_padding=None):
     elif isinstance(padding, str) and padding != "same":
         raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     elif padding != "same":
-        padding = _pair(op, "padding", padding)
+        padding = int_pair(op, "padding", padding)
         if min(padding) < 0:
             raise ValueError(f"{op}: padding must be non-negative, got {padding}")
     if output_padding is not None:
-        output_padding = _pair(op, "output_padding", output_padding)
+        output_padding = int_pair(op, "output_padding", output_padding)
         if min(output_padding) < 0 or any(o >= s for o, s in zip(output_padding, stride)):
             raise ValueError(f"{op}: output_padding must be non-negative and smaller than stride {stride}, "
                              f"got {output_padding}")
