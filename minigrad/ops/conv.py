@@ -120,8 +120,32 @@ def _row_bytes(channels, g, n, itemsize):
     return channels * g.kernel[0] * g.kernel[1] * g.out_size[1] * n * itemsize
 
 
+# A stride-1 convolution can be computed from either side. conv(x, W) with
+# padding p equals the transposed convolution of x with the kernel flipped
+# and in/out swapped, under padding k - 1 - p (the "dual" geometry), and vice
+# versa. The columns of one side have C_in*kh*kw rows, those of the other
+# C_out*kh*kw: the drivers below take the side with fewer channels, so a
+# 16 -> 1 channel 3x3 convolution builds 9-row columns instead of 144-row ones.
+
+
+def _dual(g):
+    """The geometry of the same stride-1 convolution seen from its output; None where there is none."""
+    if g.stride != (1, 1) or any(p > k - 1 for k, pads in zip(g.kernel, g.pad) for p in pads):
+        return None
+    return Geometry(g.kernel, g.stride, tuple((k - 1 - top, k - 1 - bottom) for k, (top, bottom)
+                                              in zip(g.kernel, g.pad)), g.out_size)
+
+
+def _flipped(W):
+    """W (A, B, kh, kw) -> (B, A, kh, kw) with every kernel turned by 180 degrees."""
+    return W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+
+
 def _convolve(x, W, g):
     """x (N, C, H, W) conv W (O, C, kh, kw) -> y (N, O, Ho, Wo), CHWN memory."""
+    dual = _dual(g)
+    if dual is not None and W.shape[0] < W.shape[1]:
+        return _convolve_transposed(x, _flipped(W), dual)
     xp = backend.get_array_module(x)
     n, c = x.shape[:2]
     padded = _padded(x, g)
@@ -135,6 +159,9 @@ def _convolve(x, W, g):
 
 def _convolve_transposed(y, W, g):
     """y (N, C_in, Ho, Wo) transposed-conv W (C_in, C_out, kh, kw) -> x (N, C_out, H, W), CHWN memory."""
+    dual = _dual(g)
+    if dual is not None and W.shape[0] < W.shape[1]:
+        return _convolve(y, _flipped(W), dual)
     xp = backend.get_array_module(y)
     n, c = y.shape[0], W.shape[1]
     kernels_t = W.reshape(W.shape[0], -1).T
@@ -150,6 +177,9 @@ def _convolve_transposed(y, W, g):
 
 def _correlate(x, gy, g):
     """gW (O, C, kh, kw): gy (N, O, Ho, Wo) against the windows of x (N, C, H, W), summed over samples and pixels."""
+    dual = _dual(g)
+    if dual is not None and gy.shape[1] < x.shape[1]:
+        return backend.get_array_module(x).ascontiguousarray(_flipped(_correlate(gy, x, dual)))
     n, c = x.shape[:2]
     padded = _padded(x, g)
     gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
