@@ -23,10 +23,14 @@ which costs one matrix-vector product instead of one backward pass per unit.
 
 Setup: encoder Dense(784, 128) + sigmoid, decoder Dense(128, 784) + sigmoid,
 cross-entropy summed over the pixels of an image (Rifai et al.'s
-reconstruction loss), Glorot-uniform weights and zero biases, Adam, batch
-128; the same network is trained without the penalty for comparison. The
-lesson reports, on test images, the Jacobian norm, the reconstruction loss,
-and how far the code moves when Gaussian noise is added to the image.
+reconstruction loss), lambda = 0.1, Glorot-uniform weights and zero biases,
+Adam (lr 1e-3), batch 128, 20 epochs; the same network is trained without
+the penalty for comparison. The lesson reports, on the test images, the
+Jacobian norm, the reconstruction loss, and how far the code moves when
+Gaussian noise (std 0.1 per pixel) is added to the image. Its figure shows
+the Jacobian's singular values too: the penalised encoder is less
+sensitive in every direction, and far less in the many directions that the
+reconstruction does not need.
 """
 import numpy as np
 from matplotlib.figure import Figure
@@ -80,15 +84,6 @@ def jacobian_singular_values(encoder, x):
     slope = code * (1 - code)
     gram = slope[:, :, None] * (weight.T @ weight) * slope[:, None, :]
     return np.sqrt(np.clip(np.linalg.eigvalsh(gram)[:, ::-1], 0, None))
-
-
-def most_sensitive_directions(encoder, image, count=10):
-    """The input directions one image's code moves most along: the leading right singular vectors of its Jacobian."""
-    with mg.no_grad():
-        code = encoder(image).numpy()[0]
-    jacobian = (code * (1 - code))[:, None] * encoder[0].weight.numpy().T      # (code, pixels)
-    _, _, right = np.linalg.svd(jacobian, full_matrices=False)
-    return right[:count]
 
 
 def code_shift(encoder, x, noise):
@@ -156,26 +151,25 @@ def main(argv=None):
                       device=run.device)
     final = {"closed_form_vs_autograd": check_error,
              "noise_norm": float(np.mean(np.linalg.norm(noise.numpy(), axis=1)))}
-    norms, spectra, directions = {}, {}, {}
+    norms, spectra = {}, {}
     for name, (model, _) in models.items():
         encoder = model[0]
         with mg.no_grad():
             norms[name] = np.sqrt(jacobian_penalty(encoder(test_images), encoder[0].weight).numpy())
         spectra[name] = jacobian_singular_values(encoder, test_images[:SPECTRUM_IMAGES]).mean(axis=0)
-        right = most_sensitive_directions(encoder, test_images[:1])
-        directions[name] = right / np.abs(right).max(axis=1, keepdims=True)
         final.update({f"{name}_jacobian_norm": norms[name].mean(), f"{name}_test_loss": test_losses[name],
                       f"{name}_code_shift": code_shift(encoder, test_images, noise)})
         print(f"{name:12s} test loss {test_losses[name]:7.2f}   mean ||dh/dx||_F {norms[name].mean():6.3f}   "
               f"code moves {final[f'{name}_code_shift']:.3f} under noise of norm {final['noise_norm']:.2f}")
 
     draw_jacobians(norms, spectra, run.figure("jacobian.png"), contraction)
+    noisy = test_images[:10] + noise[:10]
     with mg.no_grad():
         viz.image_rows({"original": x_test[:10], "contractive": contractive(test_images[:10]),
-                        "plain": plain(test_images[:10])}, run.figure("reconstructions.png"),
-                       title="Test digits and their reconstructions")
-    viz.image_rows(directions, run.figure("sensitive_directions.png"), value_range=(-1, 1),
-                   title="Input directions the code is most sensitive to at the first test digit")
+                        "plain": plain(test_images[:10]), f"+ noise (std {NOISE_STD:g})": noisy,
+                        "contractive, noisy": contractive(noisy), "plain, noisy": plain(noisy)},
+                       run.figure("reconstructions.png"), value_range=(0, 1),
+                       title="Test digits, with and without input noise, and their reconstructions")
     run.finish(final=final)
 
 

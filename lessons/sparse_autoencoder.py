@@ -27,9 +27,18 @@ for the same network without it after 50 epochs.
 
 The lesson reports for each network the mean code activation, the fraction
 of code values that are near zero (below 1% of the largest value that code
-reaches on the test set) and the test reconstruction loss, and draws each
-code unit's input weights as a 28x28 image: with the KL penalty they become
-localised pen strokes; without it they stay diffuse, global patterns.
+reaches on the test set), the test reconstruction loss and the mean length
+of each unit's decoder weights, and draws each sigmoid code unit's input
+weights as a 28x28 image. With the KL penalty most units are silent for
+any one digit and their weights become digit parts and strokes; without it
+many units become detectors of a single pixel, copying the image through.
+
+The L1 penalty shows a loophole: it charges the size of the code, and the
+network can shrink the code by making its encoder weights smaller and its
+decoder weights larger, without silencing any unit. The mean code drops
+several-fold (as in the blog), yet few values are near zero, and the
+decoder weights grow to match. The KL penalty comes with weight decay,
+which closes that loophole.
 """
 import numpy as np
 
@@ -87,9 +96,10 @@ def keras_objective(model, x, l1):
     return cross_entropy + l1 * code.abs().sum() / len(x), cross_entropy
 
 
-def sparsity_statistics(codes):
-    """Mean code value, and the fraction of values below NEAR_ZERO times the code's largest value."""
-    return float(codes.mean()), float(np.mean(codes < NEAR_ZERO * codes.max()))
+def sparsity_statistics(model, codes):
+    """Mean code value, fraction of values below NEAR_ZERO times the code's largest, mean decoder weight length."""
+    decoder_norm = np.linalg.norm(model.decoder[0].weight.numpy(), axis=1).mean()
+    return float(codes.mean()), float(np.mean(codes < NEAR_ZERO * codes.max())), float(decoder_norm)
 
 
 def weight_images(model):
@@ -145,13 +155,14 @@ def main(argv=None):
         for name, (model, _) in variants.items():
             code, reconstruction = model(test_images)
             codes[name], reconstructions[name] = code.numpy(), reconstruction[:10]
-            mean, near_zero = sparsity_statistics(codes[name])
+            mean, near_zero, decoder_norm = sparsity_statistics(model, codes[name])
             final.update({f"{name}_mean_activation": mean, f"{name}_near_zero": near_zero,
-                          f"{name}_test_loss": test_losses[name]})
+                          f"{name}_test_loss": test_losses[name], f"{name}_decoder_norm": decoder_norm})
     for name, what in [("kl", "sigmoid code, KL penalty"), ("sigmoid", "sigmoid code, no penalty"),
                        ("l1", "relu code, L1 penalty"), ("relu", "relu code, no penalty")]:
         print(f"{what:26s} mean activation {final[f'{name}_mean_activation']:7.4f}   "
-              f"near zero {final[f'{name}_near_zero']:6.1%}   test loss {final[f'{name}_test_loss']:.4f}")
+              f"near zero {final[f'{name}_near_zero']:6.1%}   test loss {final[f'{name}_test_loss']:.4f}   "
+              f"decoder weight length {final[f'{name}_decoder_norm']:.2f}")
 
     kl_model, sigmoid_model = variants["kl"][0], variants["sigmoid"][0]
     viz.image_grid(weight_images(kl_model), run.figure("features.png"), columns=10, value_range=(-1, 1),
@@ -159,12 +170,6 @@ def main(argv=None):
                          f"(rho {RHO}, beta {BETA:g})")
     viz.image_grid(weight_images(sigmoid_model), run.figure("features_without_penalty.png"), columns=10,
                    value_range=(-1, 1), title=f"Input weights of the {SIGMOID_CODE} code units, no penalty")
-    l1_units, relu_units = weight_images(variants["l1"][0]), weight_images(variants["relu"][0])
-    half = RELU_CODE // 2
-    viz.image_rows({"L1, units 1-16": l1_units[:half], "L1, units 17-32": l1_units[half:],
-                    "none, units 1-16": relu_units[:half], "none, units 17-32": relu_units[half:]},
-                   run.figure("features_relu.png"), value_range=(-1, 1),
-                   title=f"Input weights of the {RELU_CODE} relu code units, with and without the L1 penalty")
     viz.threshold_histogram({"KL penalty": codes["kl"], "no penalty": codes["sigmoid"]},
                             NEAR_ZERO * codes["kl"].max(), run.figure("activations_sigmoid.png"),
                             xlabel="code value (test images, all units)",
