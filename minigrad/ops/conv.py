@@ -368,7 +368,8 @@ def conv_transpose2d(x, W, b=None, stride=1, padding=0, output_padding=0):
     W is (in_channels, out_channels, kh, kw), b is (out_channels,), as
     PyTorch. Output (H - 1) * stride + kh - 2 * padding + output_padding; with
     padding='same' it is H * stride (Keras' Conv2DTranspose). 'valid' is
-    padding 0.
+    padding 0 (Keras' 'valid' adds stride - kh more rows when the kernel is
+    smaller than the stride: pass that as output_padding).
     """
     stride, padding, output_padding = check_options("conv_transpose2d", stride, padding, output_padding)
     _check_operands("conv_transpose2d", x, W, b, in_channels_axis=0, out_channels_axis=1)
