@@ -32,10 +32,11 @@ from matplotlib.figure import Figure
 
 import minigrad as mg
 import minigrad.functional as F
+from lessons._flat_mnist import flat_mnist
 from lessons._models import keras_init_
 from lessons.common import Lesson
 from minigrad import nn, optim, viz
-from minigrad.data import DataLoader, mnist
+from minigrad.data import DataLoader
 
 CODE_SIZES = (2, 8, 32, 64)
 HIDDEN = 256
@@ -74,10 +75,7 @@ class PCA:
 
 def main(argv=None):
     run = Lesson("autoencoder_vs_pca", __doc__, epochs=20, batch_size=256, lr=1e-3, argv=argv)
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    x_test, _ = mnist("test", root=run.args.data_dir)
-    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255  # noqa: E731
-    x_train, x_test = run.subset(flat(x_train), flat(x_test))
+    x_train, x_test, _ = flat_mnist(run)
     loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed,
                         device=run.device)
     test_images = mg.tensor(x_test, device=run.device)

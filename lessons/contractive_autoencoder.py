@@ -37,10 +37,11 @@ from matplotlib.figure import Figure
 
 import minigrad as mg
 import minigrad.functional as F
+from lessons._flat_mnist import flat_mnist
 from lessons._models import keras_init_
 from lessons.common import Lesson
 from minigrad import nn, optim, viz
-from minigrad.data import DataLoader, mnist
+from minigrad.data import DataLoader
 
 CODE_SIZE = 128
 CONTRACTION = 0.1      # lambda
@@ -97,10 +98,7 @@ def main(argv=None):
                  extra=lambda parser: parser.add_argument(
                      "--contraction", type=float, default=CONTRACTION,
                      help="lambda, the weight of the Jacobian penalty (default %(default)s)"))
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    x_test, _ = mnist("test", root=run.args.data_dir)
-    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255  # noqa: E731
-    x_train, x_test = run.subset(flat(x_train), flat(x_test))
+    x_train, x_test, _ = flat_mnist(run)
     loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed,
                         device=run.device)
     test_images = mg.tensor(x_test, device=run.device)

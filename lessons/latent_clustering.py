@@ -32,10 +32,11 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
+from lessons._flat_mnist import flat_mnist
 from lessons._models import keras_init_
 from lessons.common import Lesson
 from minigrad import nn, optim, viz
-from minigrad.data import DataLoader, mnist
+from minigrad.data import DataLoader
 
 CODE_SIZE = 10
 CLUSTERS = 10
@@ -166,10 +167,7 @@ def principal_components(points, count=2):
 
 def main(argv=None):
     run = Lesson("latent_clustering", __doc__, epochs=15, batch_size=256, lr=1e-3, argv=argv)
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    x_test, y_test = mnist("test", root=run.args.data_dir)
-    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255  # noqa: E731
-    x_train, x_test, y_test = run.subset(flat(x_train), flat(x_test), y_test)
+    x_train, x_test, y_test = flat_mnist(run)
     loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed,
                         device=run.device)
     kmeans_rng = np.random.default_rng(run.args.seed)

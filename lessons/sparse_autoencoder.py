@@ -44,10 +44,11 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
+from lessons._flat_mnist import flat_mnist
 from lessons._models import keras_init_
 from lessons.common import Lesson
 from minigrad import nn, optim, viz
-from minigrad.data import DataLoader, mnist
+from minigrad.data import DataLoader
 
 # Ng's notes
 SIGMOID_CODE = 100
@@ -110,10 +111,7 @@ def weight_images(model):
 
 def main(argv=None):
     run = Lesson("sparse_autoencoder", __doc__, epochs=100, batch_size=256, lr=1e-3, argv=argv)
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    x_test, _ = mnist("test", root=run.args.data_dir)
-    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255  # noqa: E731
-    x_train, x_test = run.subset(flat(x_train), flat(x_test))
+    x_train, x_test, _ = flat_mnist(run)
     loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed,
                         device=run.device)
     test_images = mg.tensor(x_test, device=run.device)
