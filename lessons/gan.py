@@ -145,7 +145,7 @@ def main(argv=None):
     viz.loss_curves({name: [r[name] for r in run.history] for name in ("d_loss", "g_loss")},
                     run.figure("losses.png"), title=f"MLP GAN on {dataset}: binary cross-entropy")
     viz.loss_curves({"D(x)": [r["D_x"] for r in run.history], "D(G(z))": [r["D_G_z"] for r in run.history]},
-                    run.figure("scores.png"), title=f"MLP GAN on {dataset}: D's mean output on real and generated images",
+                    run.figure("scores.png"), title=f"MLP GAN on {dataset}: D's mean verdict on real and fake images",
                     ylabel="D output (1 = real)")
     judge = Judge.load_or_train(dataset, run)
     report = judge.report(generate(G, LATENT, judge.sample_count, run.device), value_range=(-1, 1))
