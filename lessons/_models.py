@@ -1,4 +1,4 @@
-"""What several lessons of the first group share: Keras' initialisation and the PSNR of denoised images."""
+"""What several lessons share: Keras' initialisation, and the PSNR of denoised images."""
 import numpy as np
 
 from minigrad import nn

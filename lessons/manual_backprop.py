@@ -136,7 +136,7 @@ def main(argv=None):
     _, (_, reconstructions) = forward(x_test[:10], *(p.data for p in params))
     viz.image_rows({"test digit": x_test[:10], "reconstruction": reconstructions},
                    run.figure("reconstructions.png"),
-                   title=f"Trained with hand-derived gradients, {run.args.epochs} epochs")
+                   title=f"784-256-784 autoencoder trained with hand-derived gradients, {run.args.epochs} epochs")
     run.finish(final=dict(checks, avg_cost=np.mean(costs), test_cost=test_cost))
 
 
