@@ -46,9 +46,10 @@ class Geometry:
 # Columns are built and consumed a band of output rows at a time: a few MB that
 # stay in cache and come back from the heap on the next call, where one
 # whole-batch buffer (100+ MB for a 28x28 layer at batch 256) would be paged in
-# afresh on every step. Each band is one GEMM. (1 MB measured best on W2/W4;
-# W4 barely cares, W2 is 10% slower at 4 MB.)
-BAND_BYTES = 1 << 20
+# afresh on every step. Each band is one GEMM. Single-threaded, 1 to 4 MB
+# bands run W2 and W4 equally fast; with two BLAS threads fewer, larger GEMMs
+# mean fewer thread hand-offs, so the upper end is taken.
+BAND_BYTES = 4 << 20
 
 
 def _bands(rows, row_bytes):
