@@ -8,7 +8,7 @@ device; ``model.to('cuda')`` and ``model.double()`` move and convert them.
 import numpy as np
 
 from .. import backend, functional as F
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor
 from ..ops.conv import check_options, int_pair
 from . import init
 from .module import Module, Parameter
@@ -144,8 +144,6 @@ class _BatchNorm(_Layer):
     running_mean at 0, running_var at 1.
     """
 
-    shape_text = ""
-
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(_filled(num_features, 1.0))
@@ -166,11 +164,10 @@ class _BatchNorm(_Layer):
             mean = x.mean(axis=axes, keepdims=True)
             centered = x - mean
             variance = (centered * centered).mean(axis=axes, keepdims=True)
-            with no_grad():
-                m = self.momentum
-                self.running_mean.data = (1 - m) * self.running_mean.data + m * mean.data.reshape(-1)
-                unbiased = variance.data.reshape(-1) * (count / (count - 1))
-                self.running_var.data = (1 - m) * self.running_var.data + m * unbiased
+            m = self.momentum  # the running estimates are plain arrays: no graph
+            self.running_mean.data = (1 - m) * self.running_mean.data + m * mean.data.reshape(-1)
+            unbiased = variance.data.reshape(-1) * (count / (count - 1))
+            self.running_var.data = (1 - m) * self.running_var.data + m * unbiased
         else:
             centered = x - self.running_mean.reshape(per_channel)
             variance = self.running_var.reshape(per_channel)
