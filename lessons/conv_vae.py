@@ -102,7 +102,8 @@ def binarise(x_uint8):
     return (x_uint8.reshape(len(x_uint8), 1, 28, 28) > 127.5).astype(np.float32)
 
 
-def test_elbo_of(model, x_test, device):
+def mean_test_elbo(model, x_test, device):
+    """The single-sample ELBO averaged over the test set, as the tutorial reports it (z is sampled here too)."""
     total = 0.0
     with mg.no_grad():
         for start in range(0, len(x_test), EVAL_BATCH):
@@ -134,7 +135,7 @@ def main(argv=None):
             optimizer.step()
             train_elbo -= loss.item() * len(xb)
             seen += len(xb)
-        run.log(train_elbo=train_elbo / seen, test_elbo=test_elbo_of(model, x_test, run.device))
+        run.log(train_elbo=train_elbo / seen, test_elbo=mean_test_elbo(model, x_test, run.device))
 
     # ---- figures: the 2-D manifold, the test set's latent means
     def decode_images(z):

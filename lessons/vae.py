@@ -75,7 +75,7 @@ def as_pixels(x_uint8):
     return (x_uint8.astype(np.float32) / np.float32(255)).reshape(len(x_uint8), -1)
 
 
-def test_loss_of(model, x_test, device, batch_size):
+def mean_test_loss(model, x_test, device, batch_size):
     """The summed loss over the test set / its size, as the example reports it (z is sampled here too)."""
     total = 0.0
     with mg.no_grad():
@@ -90,7 +90,7 @@ def main(argv=None):
     run = Lesson("vae", __doc__, epochs=10, batch_size=128, lr=1e-3, argv=argv, extra=add_flags)
 
     # ---- data: pixels in [0, 1], each one the probability of a Bernoulli
-    x_train, y_train = run.subset(*mnist("train", root=run.args.data_dir))
+    x_train, _ = run.subset(*mnist("train", root=run.args.data_dir))
     x_test, y_test = run.subset(*mnist("test", root=run.args.data_dir))
     loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
 
@@ -110,29 +110,31 @@ def main(argv=None):
             optimizer.step()
             train_loss += loss.item()
             seen += len(xb)
-        run.log(train_loss=train_loss / seen, test_loss=test_loss_of(model, x_test, run.device, run.args.batch_size))
+        run.log(train_loss=train_loss / seen, test_loss=mean_test_loss(model, x_test, run.device, run.args.batch_size))
     print_table(run.history, run.args.latent)
 
     # ---- figures
+    def decode_images(z):
+        with mg.no_grad():
+            return model.decode(mg.tensor(z, device=run.device)).numpy()
+
+    originals = as_pixels(x_test[:10])
     with mg.no_grad():
-        originals = mg.tensor(as_pixels(x_test[:10]), device=run.device)
-        reconstructions = model(originals)[0]
-        prior_samples = model.decode(mg.randn(64, run.args.latent, device=run.device))
-    viz.image_rows({"test digit": originals.numpy(), "reconstruction": reconstructions.numpy()},
+        reconstructions = model(mg.tensor(originals, device=run.device))[0].numpy()
+    viz.image_rows({"test digit": originals, "reconstruction": reconstructions},
                    run.figure("reconstructions.png"), title="VAE: test digits and their reconstructions")
-    viz.image_grid(prior_samples.numpy(), run.figure("samples.png"),
+    viz.image_grid(decode_images(mg.randn(64, run.args.latent).numpy()), run.figure("samples.png"),
                    title=f"VAE: 64 digits decoded from z ~ N(0, I), latent {run.args.latent}")
     if run.args.latent == 2:
         with mg.no_grad():
             means = model.encode(mg.tensor(as_pixels(x_test), device=run.device))[0].numpy()
-        viz.latent_manifold(lambda z: model.decode(mg.tensor(z, device=run.device)).numpy(),
-                            run.figure("manifold.png"), title="VAE: digits decoded over the 2-D latent space")
+        viz.latent_manifold(decode_images, run.figure("manifold.png"),
+                            title="VAE: digits decoded over the 2-D latent space")
         viz.latent_scatter(means, y_test, run.figure("latent.png"), title="VAE: latent means of the test digits")
 
     # ---- the judge: FID of prior samples, the real floor, the class histogram
     judge = Judge.load_or_train("mnist", run)
-    with mg.no_grad():
-        samples = model.decode(mg.randn(judge.sample_count, run.args.latent, device=run.device)).numpy()
+    samples = decode_images(mg.randn(judge.sample_count, run.args.latent).numpy())
     final = {"test_loss": run.history[-1]["test_loss"], **judge.report(samples)}
     published = {"test_loss": PUBLISHED_TEST_LOSS[10]} if run.args.latent == 20 and run.args.epochs == 10 else {}
     run.finish(final=final, published=published)
