@@ -27,8 +27,10 @@ for the same network without it after 50 epochs.
 
 The lesson reports for each network the mean code activation, the fraction
 of code values that are near zero (below 1% of the largest value that code
-reaches on the test set), the test reconstruction loss and the mean length
-of each unit's decoder weights, and draws each sigmoid code unit's input
+reaches on the test set), the test reconstruction loss (the reconstruction
+term of the network's own objective: half the summed squared error per
+image for the sigmoid pair, the mean binary cross-entropy per pixel for the
+relu pair) and the mean length of each unit's decoder weights, and draws each sigmoid code unit's input
 weights as a 28x28 image. With the KL penalty most units are silent for
 any one digit and their weights become digit parts and strokes; without it
 many units become detectors of a single pixel, copying the image through.
