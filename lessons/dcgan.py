@@ -29,8 +29,9 @@ Samples are drawn with the generator in evaluation mode (BatchNorm uses its
 running statistics), so a sample does not depend on the others in its batch.
 
 Figures: ``samples.png`` (64 samples from fixed noise; also
-``samples_epoch_NNN.png`` after each epoch), ``interpolation.png`` (images
-decoded along the straight line between two noise vectors) and ``losses.png``.
+``samples_epoch_NNN.png`` after each epoch), ``interpolation.png`` (the
+images along the straight line from the noise of the grid's first sample to
+that of its second) and ``losses.png``.
 """
 import numpy as np
 
@@ -38,7 +39,7 @@ import minigrad as mg
 import minigrad.functional as F
 from lessons._judge import Judge, add_judge_flag
 from lessons.common import Lesson
-from lessons.gan import SHOWN, generate, sample_grid, to_tanh_range
+from lessons.gan import SHOWN, decode, generate, sample_grid, to_tanh_range
 from minigrad import nn, optim, viz
 from minigrad.data import DataLoader, mnist
 
@@ -91,9 +92,9 @@ def main(argv=None):
     g_optimizer = optim.Adam(G.parameters(), lr=run.args.lr, betas=(0.5, 0.999))
     d_optimizer = optim.Adam(D.parameters(), lr=run.args.lr, betas=(0.5, 0.999))
 
-    noise = np.random.default_rng(run.args.seed + 1)   # fixed noise for the figures, apart from training's
-    fixed_z = mg.tensor(noise.standard_normal((SHOWN, LATENT), np.float32), device=run.device)
-    ends = noise.standard_normal((2, LATENT), np.float32)
+    # The same noise for every sample grid, from its own generator so drawing it moves no training randomness.
+    fixed_z = np.random.default_rng(run.args.seed + 1).standard_normal((SHOWN, LATENT), np.float32)
+    fixed_z = mg.tensor(fixed_z, device=run.device)
 
     # ---- training: one D step (real and fake batches), then one G step
     for epoch in run.epochs(G=G, D=D, g_optimizer=g_optimizer, d_optimizer=d_optimizer, loader=loader):
@@ -125,14 +126,13 @@ def main(argv=None):
         sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"), f"DCGAN: samples after epoch {epoch}")
 
     # ---- figures and the judge's verdict
-    sample_grid(G, fixed_z, run.figure("samples.png"), f"DCGAN on MNIST: samples after {run.epoch} epochs")
-    G.eval()
-    with mg.no_grad():
-        weights = np.linspace(0, 1, INTERPOLATION_STEPS, dtype=np.float32)[:, None]
-        path = mg.tensor((1 - weights) * ends[0] + weights * ends[1], device=run.device)
-        viz.interpolation_strip(G(path).numpy(), run.figure("interpolation.png"), value_range=(-1, 1),
-                                title="DCGAN: images along a straight line between two noise vectors",
-                                start_label="z1", end_label="z2")
+    sample_grid(G, fixed_z, run.figure("samples.png"), f"DCGAN on MNIST: samples after {run.args.epochs} epochs")
+    # From the grid's first sample to its second along the straight line between their noise vectors.
+    weights = mg.tensor(np.linspace(0, 1, INTERPOLATION_STEPS, dtype=np.float32).reshape(-1, 1), device=run.device)
+    z_path = (1 - weights) * fixed_z[0:1] + weights * fixed_z[1:2]
+    viz.interpolation_strip(decode(G, z_path), run.figure("interpolation.png"), value_range=(-1, 1),
+                            title="DCGAN: from the first sample to the second along a line in z",
+                            start_label="sample 1", end_label="sample 2")
     viz.loss_curves({name: [r[name] for r in run.history] for name in ("d_loss", "g_loss")},
                     run.figure("losses.png"), title="DCGAN on MNIST: binary cross-entropy")
     judge = Judge.load_or_train("mnist", run)

@@ -62,22 +62,23 @@ def to_tanh_range(images_uint8):
     return (images_uint8.reshape(len(images_uint8), -1).astype(np.float32) / np.float32(127.5)) - np.float32(1)
 
 
-def generate(G, latent, count, device, batch=1000):
-    """``count`` samples of G (in evaluation mode, no graph) as a NumPy array, for the judge."""
+def decode(G, z):
+    """G(z) as a NumPy array, with G in evaluation mode and no graph recorded."""
     G.eval()
     with mg.no_grad():
-        images = [G(mg.randn(min(batch, count - start), latent, device=device)).numpy()
-                  for start in range(0, count, batch)]
+        images = G(z).numpy()
     G.train()
-    return np.concatenate(images)
+    return images
+
+
+def generate(G, latent, count, device, batch=1000):
+    """``count`` samples of G from fresh noise, for the judge."""
+    return np.concatenate([decode(G, mg.randn(min(batch, count - start), latent, device=device))
+                           for start in range(0, count, batch)])
 
 
 def sample_grid(G, z, path, title):
-    """Save the grid of G(z), with G in evaluation mode."""
-    G.eval()
-    with mg.no_grad():
-        viz.image_grid(G(z).numpy(), path, title=title, value_range=(-1, 1))
-    G.train()
+    viz.image_grid(decode(G, z), path, title=title, value_range=(-1, 1))
 
 
 def main(argv=None):
@@ -141,7 +142,7 @@ def main(argv=None):
                         f"MLP GAN on {dataset}: samples after epoch {epoch}")
 
     # ---- figures and the judge's verdict
-    sample_grid(G, fixed_z, run.figure("samples.png"), f"MLP GAN on {dataset}: samples after {run.epoch} epochs")
+    sample_grid(G, fixed_z, run.figure("samples.png"), f"MLP GAN on {dataset}: samples after {run.args.epochs} epochs")
     viz.loss_curves({name: [r[name] for r in run.history] for name in ("d_loss", "g_loss")},
                     run.figure("losses.png"), title=f"MLP GAN on {dataset}: binary cross-entropy")
     viz.loss_curves({"D(x)": [r["D_x"] for r in run.history], "D(G(z))": [r["D_G_z"] for r in run.history]},

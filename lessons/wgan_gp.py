@@ -126,7 +126,7 @@ def main(argv=None):
                     f"WGAN-GP: samples after epoch {epoch}")
 
     # ---- figures and the judge's verdict
-    sample_grid(G, fixed_z, run.figure("samples.png"), f"WGAN-GP on MNIST: samples after {run.epoch} epochs")
+    sample_grid(G, fixed_z, run.figure("samples.png"), f"WGAN-GP on MNIST: samples after {run.args.epochs} epochs")
     viz.loss_curves({name: [r[name] for r in run.history] for name in ("w_distance", "penalty")},
                     run.figure("losses.png"), title="WGAN-GP critic: Wasserstein estimate and gradient penalty",
                     ylabel="per critic step, epoch mean")
