@@ -228,7 +228,17 @@ def worker(framework, workload, steps, warmup, threads, device):
     cpu = time.process_time() - cpu_start
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
     return {"times": times, "cpu_per_step": cpu / steps, "peak_rss_mb": peak_rss_mb(),
+            "gpu_pool_mb": gpu_pool_mb(framework) if device == "cuda" else None,
             "faults_per_step": faults / steps, "threads": threads_in_use(framework)}
+
+
+def gpu_pool_mb(framework):
+    """GPU memory the framework's caching allocator holds at its peak (PyTorch) or now (CuPy's pool never shrinks)."""
+    if framework == "torch":
+        import torch
+        return torch.cuda.max_memory_reserved() / 2 ** 20
+    import minigrad as mg
+    return mg.backend.gpu_module().get_default_memory_pool().total_bytes() / 2 ** 20
 
 
 def peak_rss_mb():
@@ -294,6 +304,7 @@ def summarize(runs):
             "peak_mb": max(run["peak_rss_mb"] for run in runs),
             "faults": statistics.median(run["faults_per_step"] for run in runs),
             "cpu": statistics.median(run["cpu_per_step"] * 1e3 for run in runs),
+            "gpu_mb": max(run["gpu_pool_mb"] or 0 for run in runs),
             "threads": runs[0]["threads"]}
 
 
@@ -323,7 +334,10 @@ def table(results, frameworks):
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     # CPU time counts every thread, busy-waiting ones included; with one thread each it shrugs off a busy machine
-    for what, key, digits in (("CPU ms per step, all threads", "cpu", 2), ("minor page faults per step", "faults", 0)):
+    rows = [("CPU ms per step, all threads", "cpu", 2), ("minor page faults per step", "faults", 0)]
+    if any(run["gpu_pool_mb"] for per_fw in results.values() for runs in per_fw.values() for run in runs):
+        rows.append(("GPU memory held by the allocator, MB", "gpu_mb", 0))
+    for what, key, digits in rows:
         lines.append(f"{what} (median over repeats): " + "; ".join(
             f"{workload}: " + ", ".join(f"{fw} {summarize(per_fw[fw])[key]:.{digits}f}" for fw in frameworks)
             for workload, per_fw in results.items()))
