@@ -39,7 +39,7 @@ import minigrad as mg
 import minigrad.functional as F
 from lessons._judge import Judge, add_judge_flag
 from lessons.common import Lesson
-from lessons.gan import SHOWN, decode, generate, sample_grid, to_tanh_range
+from lessons.gan import decode, fixed_noise, generate, sample_grid, to_tanh_range
 from minigrad import nn, optim, viz
 from minigrad.data import DataLoader, mnist
 
@@ -78,13 +78,17 @@ def dcgan_init(model):
     return model
 
 
+def training_images(run):
+    """MNIST training images (under --quick, a few) in [-1, 1], shaped (N, 1, 28, 28)."""
+    x_train, _ = mnist("train", root=run.args.data_dir)
+    return to_tanh_range(run.subset(x_train)).reshape(-1, 1, 28, 28)
+
+
 def main(argv=None):
     run = Lesson("dcgan", __doc__, epochs=5, batch_size=64, lr=2e-4, argv=argv, extra=add_judge_flag)
 
-    # ---- data: MNIST training images in [-1, 1], shaped (N, 1, 28, 28)
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    x_train = to_tanh_range(run.subset(x_train)).reshape(-1, 1, 28, 28)
-    loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+    # ---- data: MNIST training images in [-1, 1]
+    loader = DataLoader(training_images(run), batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
 
     # ---- networks and optimizers
     G = dcgan_init(generator()).to(run.device)
@@ -92,9 +96,7 @@ def main(argv=None):
     g_optimizer = optim.Adam(G.parameters(), lr=run.args.lr, betas=(0.5, 0.999))
     d_optimizer = optim.Adam(D.parameters(), lr=run.args.lr, betas=(0.5, 0.999))
 
-    # The same noise for every sample grid, from its own generator so drawing it moves no training randomness.
-    fixed_z = np.random.default_rng(run.args.seed + 1).standard_normal((SHOWN, LATENT), np.float32)
-    fixed_z = mg.tensor(fixed_z, device=run.device)
+    fixed_z = fixed_noise(run, LATENT)
 
     # ---- training: one D step (real and fake batches), then one G step
     for epoch in run.epochs(G=G, D=D, g_optimizer=g_optimizer, d_optimizer=d_optimizer, loader=loader):

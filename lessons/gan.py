@@ -62,6 +62,13 @@ def to_tanh_range(images_uint8):
     return (images_uint8.reshape(len(images_uint8), -1).astype(np.float32) / np.float32(127.5)) - np.float32(1)
 
 
+def fixed_noise(run, latent):
+    """The noise of every sample grid: the same each time, from its own generator, so that drawing it
+    moves no training randomness."""
+    z = np.random.default_rng(run.args.seed + 1).standard_normal((SHOWN, latent), np.float32)
+    return mg.tensor(z, device=run.device)
+
+
 def decode(G, z):
     """G(z) as a NumPy array, with G in evaluation mode and no graph recorded."""
     G.eval()
@@ -104,9 +111,7 @@ def main(argv=None):
     d_optimizer = optim.Adam(D.parameters(), lr=run.args.lr)
     g_optimizer = optim.Adam(G.parameters(), lr=run.args.lr)
 
-    # The same noise for every sample grid, from its own generator so drawing it moves no training randomness.
-    fixed_z = mg.tensor(np.random.default_rng(run.args.seed + 1).standard_normal((SHOWN, LATENT), np.float32),
-                        device=run.device)
+    fixed_z = fixed_noise(run, LATENT)
 
     # ---- training: one D step, then one G step, per batch
     for epoch in run.epochs(G=G, D=D, g_optimizer=g_optimizer, d_optimizer=d_optimizer, loader=loader):

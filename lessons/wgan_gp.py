@@ -48,10 +48,10 @@ import numpy as np
 import minigrad as mg
 from lessons._judge import Judge, add_judge_flag
 from lessons.common import Lesson
-from lessons.dcgan import LATENT, dcgan_init, discriminator, generator
-from lessons.gan import SHOWN, generate, sample_grid, to_tanh_range
+from lessons.dcgan import LATENT, dcgan_init, discriminator, generator, training_images
+from lessons.gan import fixed_noise, generate, sample_grid
 from minigrad import optim, viz
-from minigrad.data import DataLoader, mnist
+from minigrad.data import DataLoader
 
 PENALTY_WEIGHT = 10.0
 BETAS = (0.0, 0.9)
@@ -76,10 +76,8 @@ def gradient_penalty(critic, real, fake):
 def main(argv=None):
     run = Lesson("wgan_gp", __doc__, epochs=5, batch_size=64, lr=1e-4, argv=argv, extra=add_flags)
 
-    # ---- data: MNIST training images in [-1, 1], shaped (N, 1, 28, 28)
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    x_train = to_tanh_range(run.subset(x_train)).reshape(-1, 1, 28, 28)
-    loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+    # ---- data: MNIST training images in [-1, 1], as lessons.dcgan
+    loader = DataLoader(training_images(run), batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
 
     # ---- networks and optimizers: DCGAN's generator, its discriminator without BatchNorm as the critic
     G = dcgan_init(generator()).to(run.device)
@@ -87,8 +85,7 @@ def main(argv=None):
     g_optimizer = optim.Adam(G.parameters(), lr=run.args.lr, betas=BETAS)
     c_optimizer = optim.Adam(critic.parameters(), lr=run.args.lr, betas=BETAS)
 
-    fixed_z = mg.tensor(np.random.default_rng(run.args.seed + 1).standard_normal((SHOWN, LATENT), np.float32),
-                        device=run.device)
+    fixed_z = fixed_noise(run, LATENT)
 
     # ---- training: a critic step on every batch, a generator step on every n_critic-th
     for epoch in run.epochs(G=G, critic=critic, g_optimizer=g_optimizer, c_optimizer=c_optimizer, loader=loader):
