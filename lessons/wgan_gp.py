@@ -31,17 +31,19 @@ The setup, after the paper's Algorithm 1 with the DCGAN networks of
     MNIST scaled to [-1, 1].
 
 Each real batch is one critic step; every fifth batch is also a generator
-step (so an epoch is 938 critic and 187 generator steps). A critic step
-with its penalty costs about as much as a whole DCGAN step (the double
-backward adds about 70% to a plain critic step), so the default of 5 epochs
-takes about as long as ``lessons.dcgan``'s 5. That is about 940 generator
-steps, far fewer than the paper's 200,000: expect rougher digits. There is no
-published number; the judge (``lessons._judge``) reports FID and the class
+step (so an epoch is 938 critic and 187 generator steps). A critic step with
+its penalty costs a little less than a whole DCGAN step (the double backward
+adds about 70% to a plain critic step's arithmetic), so the default of 5
+epochs takes about as long as ``lessons.dcgan``'s 5 (24 minutes on the busy
+shared machine it was measured on). That is about 940 generator steps, far
+fewer than the paper's 200,000: expect rougher digits than DCGAN's. There is
+no published number; the judge (``lessons._judge``) reports FID and the class
 histogram as for ``lessons.dcgan``.
 
 Figures: ``samples.png`` (and ``samples_epoch_NNN.png``), ``losses.png``
 (the critic's Wasserstein estimate and the penalty) and ``grad_norm.png``
-(||grad D(x_hat)|| per epoch, mean with a band of one standard deviation).
+(||grad D(x_hat)|| per epoch: its mean, and the mean plus and minus one
+standard deviation).
 """
 import numpy as np
 
