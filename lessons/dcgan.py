@@ -19,7 +19,7 @@ The setup, the DCGAN paper's recipe (and the PyTorch DCGAN tutorial's) at
     weights N(0, 0.02), BatchNorm scales N(1, 0.02), biases 0;
     Adam lr 2e-4, betas (0.5, 0.999); batch 64; MNIST scaled to [-1, 1].
 
-The default of 5 epochs (4,690 steps) takes about 15 minutes on two idle CPU
+The default of 5 epochs (4,690 steps) takes about 10-15 minutes on two idle CPU
 cores (40 on the busy shared machine it was measured on); digits are
 recognisable after the first.
 
