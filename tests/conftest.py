@@ -1,4 +1,7 @@
-"""Shared test setup: the hypothesis profile, the strict GPU stand-in, the PyTorch-parity summary."""
+"""Shared test setup: the hypothesis profile, the strict GPU stand-in, the PyTorch-parity summary, lesson quick runs."""
+import importlib
+import json
+
 import pytest
 from hypothesis import settings
 
@@ -41,3 +44,23 @@ def pytest_terminal_summary(terminalreporter):
         worst = ", ".join(f"{dtype} {error:.2e} ({what})" for dtype, (error, what) in sorted(_worst_vs_torch.items()))
         terminalreporter.write_line(f"max relative error vs PyTorch (per tensor, as the recording test defines it): "
                                     f"{worst}")
+
+
+@pytest.fixture(scope="module")
+def quick_run(request, tmp_path_factory):
+    """name -> (metrics, output folder) of a lesson's two-epoch quick run, made once per test module.
+
+    The module's ``LESSONS[name][0]`` holds the lesson's extra flags.
+    """
+    lessons = request.module.LESSONS
+    done = {}
+
+    def run(name):
+        if name not in done:
+            out = tmp_path_factory.mktemp(name)
+            importlib.import_module(f"lessons.{name}").main(["--quick", "--epochs", "2", "--out", str(out),
+                                                             *lessons[name][0]])
+            done[name] = json.loads((out / "metrics.json").read_text()), out
+        return done[name]
+
+    return run

@@ -32,22 +32,6 @@ LESSONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """name -> (metrics, output folder) of the lesson's two-epoch quick run; each lesson runs once per module."""
-    done = {}
-
-    def run(name):
-        if name not in done:
-            out = tmp_path_factory.mktemp(name)
-            importlib.import_module(f"lessons.{name}").main(["--quick", "--epochs", "2", "--out", str(out),
-                                                             *LESSONS[name][0]])
-            done[name] = json.loads((out / "metrics.json").read_text()), out
-        return done[name]
-
-    return run
-
-
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_quick_and_learns(name, quick_run):
     _, watched, figures = LESSONS[name]

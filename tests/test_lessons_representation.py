@@ -8,9 +8,7 @@ separated blobs, the contractive penalty's closed form and its autograd
 form against finite differences in float64, and the tutorial's ECG split
 against TensorFlow's own ecg.csv when that file is at hand.
 """
-import importlib
 import itertools
-import json
 import math
 import os
 from pathlib import Path
@@ -38,22 +36,6 @@ LESSONS = {
     "autoencoder_vs_pca": ([], "nonlinear_8", ["error_vs_code_size.png", "reconstructions.png"]),
     "latent_clustering": ([], "test_loss", ["codes_by_label.png", "codes_by_cluster.png", "cluster_means.png"]),
 }
-
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """name -> (metrics, output folder) of the lesson's two-epoch quick run, run once per module."""
-    done = {}
-
-    def run(name):
-        if name not in done:
-            out = tmp_path_factory.mktemp(name)
-            importlib.import_module(f"lessons.{name}").main(["--quick", "--epochs", "2", "--out", str(out),
-                                                             *LESSONS[name][0]])
-            done[name] = json.loads((out / "metrics.json").read_text()), out
-        return done[name]
-
-    return run
 
 
 @needs_data
