@@ -1,6 +1,7 @@
 """Shared test setup: the hypothesis profile, the strict GPU stand-in, the PyTorch-parity summary, lesson quick runs."""
 import importlib
 import json
+import os
 
 import pytest
 from hypothesis import settings
@@ -14,13 +15,41 @@ settings.register_profile("minigrad", deadline=None, max_examples=20)
 settings.load_profile("minigrad")
 
 
+# MINIGRAD_TEST_CUDA=cupy runs every test that takes the ``gpu`` fixture on the real GPU through CuPy
+# (a machine with a CUDA device); otherwise 'cuda' is the strict NumPy-backed stand-in below.
+REAL_CUDA = os.environ.get("MINIGRAD_TEST_CUDA") == "cupy"
+stand_in_only = pytest.mark.skipif(REAL_CUDA, reason="tests the strict stand-in itself, not minigrad on a GPU")
+
+
+def cuda_tolerance(expected):
+    """(rtol, atol) for comparing a float32 result on 'cuda' with the CPU's.
+
+    The stand-in runs NumPy's own kernels, so it must agree to rounding; a real GPU sums in another order
+    and has its own exp/log, so it agrees to float32 accuracy relative to the result's scale.
+    """
+    if not REAL_CUDA:
+        return 1e-6, 1e-7
+    scale = float(abs(expected).max()) if expected.size else 1.0
+    return 1e-4, 1e-4 * max(scale, 1.0)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "gpu" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cuda)
+
+
 @pytest.fixture
 def gpu():
-    """'cuda' served by the strict NumPy-backed stand-in for CuPy; CuPy lookup is restored afterwards."""
-    fake = StrictGPU()
-    mg.backend.use_gpu_module(fake)
+    """The 'cuda' array module: CuPy under MINIGRAD_TEST_CUDA=cupy, else the strict NumPy-backed stand-in."""
+    if REAL_CUDA:
+        mg.backend.use_gpu_module(None)
+        module = mg.backend.gpu_module()  # raises DeviceError saying why when there is no GPU
+    else:
+        module = StrictGPU()
+        mg.backend.use_gpu_module(module)
     try:
-        yield fake
+        yield module
     finally:
         mg.backend.use_gpu_module(None)
         mg.backend.set_default_device("cpu")

@@ -77,7 +77,8 @@ def test_textbook_modern_trains_with_adam_into_its_own_folder(tmp_path, monkeypa
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_on_cuda(name, gpu, tmp_path):
-    """--device cuda through the strict GPU stand-in: no lesson hands a device array to NumPy behind its back."""
+    """--device cuda (the strict stand-in, or CuPy under MINIGRAD_TEST_CUDA=cupy): no lesson hands a device array
+    to NumPy behind its back."""
     importlib.import_module(f"lessons.{name}").main(["--quick", "--device", "cuda", "--out", str(tmp_path)])
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["device"] == "cuda"
