@@ -14,6 +14,8 @@ three Functions, so every conv gradient can be differentiated again.
 import math
 import numbers
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
 
@@ -48,11 +50,14 @@ class Geometry:
 # whole-batch buffer (100+ MB for a 28x28 layer at batch 256) would be paged in
 # afresh on every step. Each band is one GEMM. Single-threaded, 1 to 4 MB
 # bands run W2 and W4 equally fast; with two BLAS threads fewer, larger GEMMs
-# mean fewer thread hand-offs, so the upper end is taken.
+# mean fewer thread hand-offs, so the upper end is taken. On a GPU there is no
+# cache to stay in and every band costs kernel launches: one band there.
 BAND_BYTES = 4 << 20
 
 
-def _bands(rows, row_bytes):
+def _bands(xp, rows, row_bytes):
+    if xp is not np:
+        return [(0, rows)]
     step = max(1, BAND_BYTES // max(row_bytes, 1))
     return [(start, min(start + step, rows)) for start in range(0, rows, step)]
 
@@ -153,7 +158,7 @@ def _convolve(x, W, g):
     kernels = W.reshape(W.shape[0], -1)
     y = xp.empty((W.shape[0], g.out_size[0] * g.out_size[1] * n), dtype=x.dtype)
     row = g.out_size[1] * n
-    for rows in _bands(g.out_size[0], _row_bytes(c, g, n, x.itemsize)):
+    for rows in _bands(xp, g.out_size[0], _row_bytes(c, g, n, x.itemsize)):
         _gemm(kernels, im2col(padded, g, rows), out=y[:, rows[0] * row:rows[1] * row])
     return _nchw(y.reshape((W.shape[0],) + g.out_size + (n,)))
 
@@ -169,7 +174,7 @@ def _convolve_transposed(y, W, g):
     y_matrix = _chwn(y).reshape(W.shape[0], -1)
     padded = xp.zeros((c,) + g.padded_size + (n,), dtype=y.dtype)
     row = g.out_size[1] * n
-    for rows in _bands(g.out_size[0], _row_bytes(c, g, n, y.itemsize)):
+    for rows in _bands(xp, g.out_size[0], _row_bytes(c, g, n, y.itemsize)):
         col2im(_gemm(kernels_t, y_matrix[:, rows[0] * row:rows[1] * row]), g, rows, padded)
     (top, _), (left, _) = g.pad
     h, w = g.in_size
@@ -181,12 +186,13 @@ def _correlate(x, gy, g):
     dual = _dual(g)
     if dual is not None and gy.shape[1] < x.shape[1]:
         return backend.get_array_module(x).ascontiguousarray(_flipped(_correlate(gy, x, dual)))
+    xp = backend.get_array_module(x)
     n, c = x.shape[:2]
     padded = _padded(x, g)
     gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
-    gW = backend.get_array_module(x).zeros((gy.shape[1], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
+    gW = xp.zeros((gy.shape[1], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
     row = g.out_size[1] * n
-    for rows in _bands(g.out_size[0], _row_bytes(c, g, n, x.itemsize)):
+    for rows in _bands(xp, g.out_size[0], _row_bytes(c, g, n, x.itemsize)):
         gW += _gemm(gy_matrix[:, rows[0] * row:rows[1] * row], im2col(padded, g, rows).T)
     return gW.reshape((gy.shape[1], c) + g.kernel)
 
