@@ -50,6 +50,8 @@ class Optimizer:
                     continue
                 if not slots:
                     slots.update(self._new_slots(p.data))
+                else:
+                    _follow_device(slots, p.data)
                 self._update(p.data, p.grad.data, slots)
         self.steps += 1
 
@@ -101,6 +103,14 @@ class Optimizer:
         self.slots = [{key: int(value) if key in self.counters else _array_like(value, p.data)
                        for key, value in saved.items()}
                       for p, saved in zip(self.params, state["slots"])]
+
+
+def _follow_device(slots, param):
+    """Move a parameter's slots to its device: Module.to() may have moved it since the last step."""
+    device = backend.device_of(param)
+    for name, value in slots.items():
+        if not isinstance(value, int):
+            slots[name] = backend.to_device(value, device)
 
 
 def _check_params(name, params):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import optim
+from minigrad import nn, optim
 
 STEPS = 20
 
@@ -410,3 +410,26 @@ def test_generators_are_accepted():
     opt = optim.SGD((p for p in params), lr=0.1)
     assert len(opt.params) == 3
     assert math.isclose(opt.lr, 0.1)
+
+
+class TwoLayer(nn.Module):
+    def __init__(self, arrays):
+        super().__init__()
+        self.W1, self.b1, self.W2 = (nn.Parameter(a) for a in arrays)
+
+
+@pytest.mark.parametrize("case", sorted(RESUMABLE))
+def test_slots_follow_a_model_moved_to_the_gpu_between_steps(case, gpu):
+    x, arrays = two_layer_problem()
+    on_cpu = [mg.tensor(a, requires_grad=True) for a in arrays]
+    train(RESUMABLE[case](on_cpu), on_cpu, x, 4)
+    model = TwoLayer(arrays)
+    params = [model.W1, model.b1, model.W2]
+    opt = RESUMABLE[case](params)
+    train(opt, params, x, 2)
+    model.to("cuda")
+    train(opt, params, x.to("cuda"), 2)
+    assert all(isinstance(v, gpu.ndarray) for s in opt.slots for k, v in s.items() if k != "step")
+    for p, expected in zip(params, on_cpu):
+        assert p.device == "cuda"
+        np.testing.assert_allclose(p.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
