@@ -22,8 +22,6 @@ PyTorch's default initialisation.
 ``--dataset mnist|fashion``; the run goes to ``runs/classifier/<dataset>/``
 and leaves ``classifier.npz`` there for the judge.
 """
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +100,8 @@ def plot_mistakes(images, labels, predictions, class_names, path, per_class=12):
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    run = Lesson("classifier", __doc__, epochs=3, batch_size=128, lr=1e-3,
-                 argv=_with_default_out(argv), extra=add_flags)
+    run = Lesson("classifier", __doc__, epochs=3, batch_size=128, lr=1e-3, argv=argv, extra=add_flags,
+                 default_out=lambda args: default_out(args.dataset, args.quick))
     dataset = run.args.dataset
 
     # ---- data: uint8 images, scaled to [0, 1] batch by batch
@@ -141,18 +138,6 @@ def main(argv=None):
     if test_accuracy < TARGET_ACCURACY[dataset]:
         print(f"warning: test accuracy {test_accuracy:.4f} is below the judge's target {TARGET_ACCURACY[dataset]}")
     run.finish(final={"test_accuracy": test_accuracy})
-
-
-def _with_default_out(argv):
-    """argv plus ``--out runs/classifier/<dataset>`` when it names no --out (Lesson's default has no dataset)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    add_flags(parser)
-    parser.add_argument("--out")
-    parser.add_argument("--quick", action="store_true")
-    known, _ = parser.parse_known_args(argv)
-    if known.out is not None:
-        return argv
-    return argv + ["--out", str(default_out(known.dataset, known.quick))]
 
 
 if __name__ == "__main__":

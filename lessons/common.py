@@ -67,11 +67,14 @@ RESUMABLE_CHANGES = {"epochs", "resume", "out", "device", "data_dir"}
 class Lesson:
     """One lesson run: its flags, output folder, checkpoints, progress bars and metrics."""
 
-    def __init__(self, name, doc, *, epochs, batch_size, lr, seed=0, extra=None, argv=None):
+    def __init__(self, name, doc, *, epochs, batch_size, lr, seed=0, extra=None, default_out=None, argv=None):
+        """``extra(parser)`` adds the lesson's own flags; ``default_out(args)`` names the output folder when
+        --out is not given (default runs/<name>/, runs/<name>-quick/ under --quick), for lessons whose flags
+        pick what is trained, so that one variant never overwrites another."""
         self.name = name
         self.description = (doc or "").strip().splitlines()[0] if (doc or "").strip() else name
         self._argv = list(sys.argv[1:] if argv is None else argv)
-        self.args = self._parse(doc, epochs, batch_size, lr, seed, extra)
+        self.args = self._parse(doc, epochs, batch_size, lr, seed, extra, default_out)
         self.quick = self.args.quick
         self.out = Path(self.args.out)
         self.out.mkdir(parents=True, exist_ok=True)
@@ -88,7 +91,7 @@ class Lesson:
 
     # ------------------------------------------------------------ setup
 
-    def _parse(self, doc, epochs, batch_size, lr, seed, extra):
+    def _parse(self, doc, epochs, batch_size, lr, seed, extra, default_out):
         parser = argparse.ArgumentParser(prog=f"python -m {_module_name(self.name)}", description=doc,
                                          formatter_class=argparse.RawDescriptionHelpFormatter)
         parser.add_argument("--epochs", type=int, default=None,
@@ -110,7 +113,9 @@ class Lesson:
         args = parser.parse_args(self._argv)
         if args.epochs is None:
             args.epochs = 1 if args.quick else epochs
-        if args.out is None:
+        if args.out is None and default_out is not None:
+            args.out = str(default_out(args))
+        elif args.out is None:
             # Quick smoke runs get their own folder so they never overwrite a real run.
             args.out = f"runs/{self.name}-quick" if args.quick else f"runs/{self.name}"
         return args

@@ -27,7 +27,8 @@ No published number goes with it. The judge (``lessons._judge``) scores 10,000
 samples: FID in the feature space of a trained MNIST classifier (against the
 test set; the floor is real training images) and the classifier's class
 histogram, which must cover all ten digits. To compare with the MLP GAN on
-the same data, run ``python -m lessons.gan --dataset mnist --out runs/gan-mnist``.
+the same data, run ``python -m lessons.gan --dataset mnist``
+(written to ``runs/gan-mnist/``).
 
 Samples are drawn with the generator in evaluation mode (BatchNorm uses its
 running statistics), so a sample does not depend on the others in its batch.

@@ -29,7 +29,7 @@ The default of 100 epochs (60,000 steps) takes about 10-15 minutes on two
 idle CPU cores (39 minutes on the busy shared machine it was measured on);
 ``--epochs 500`` is the book's run (``--resume`` continues a stopped run).
 ``--dataset mnist`` trains on digits instead, the baseline the DCGAN lesson
-is compared with (``python -m lessons.gan --dataset mnist --out runs/gan-mnist``).
+is compared with (``python -m lessons.gan --dataset mnist``, written to ``runs/gan-mnist/``).
 
 Figures: ``samples_epoch_NNN.png`` every ``--sample-every`` epochs and
 ``samples.png`` at the end (the same 64 noise vectors each time, so the grids
@@ -89,8 +89,15 @@ def sample_grid(G, z, path, title):
     viz.image_grid(decode(G, z), path, title=title, value_range=(-1, 1))
 
 
+def default_out(args):
+    """runs/gan/ for the book's Fashion-MNIST run, runs/gan-mnist/ for digits (-quick appended under --quick)."""
+    name = "gan" if args.dataset == "fashion" else f"gan-{args.dataset}"
+    return f"runs/{name}-quick" if args.quick else f"runs/{name}"
+
+
 def main(argv=None):
-    run = Lesson("gan", __doc__, epochs=100, batch_size=100, lr=2e-4, argv=argv, extra=add_flags)
+    run = Lesson("gan", __doc__, epochs=100, batch_size=100, lr=2e-4, argv=argv, extra=add_flags,
+                 default_out=default_out)
     dataset = run.args.dataset
 
     # ---- data: training images only, as the book

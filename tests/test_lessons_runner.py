@@ -165,6 +165,20 @@ def test_default_out_folder(monkeypatch, tmp_path):
     assert Lesson("vae", "VAE.", epochs=1, batch_size=1, lr=1, argv=["--quick"]).out == Path("runs/vae-quick")
 
 
+def test_a_lesson_can_name_its_default_folder_after_its_flags(monkeypatch, tmp_path):
+    import lessons.gan as gan
+    monkeypatch.chdir(tmp_path)
+    folders = {}
+    for argv in ([], ["--quick"], ["--dataset", "mnist"], ["--dataset", "mnist", "--quick"],
+                 ["--dataset", "mnist", "--out", "mine"]):
+        run = Lesson("gan", "GAN.", epochs=1, batch_size=1, lr=1, argv=argv, extra=gan.add_flags,
+                     default_out=gan.default_out)
+        folders[" ".join(argv)] = run.out
+    assert folders == {"": Path("runs/gan"), "--quick": Path("runs/gan-quick"),
+                       "--dataset mnist": Path("runs/gan-mnist"), "--dataset mnist --quick": Path("runs/gan-mnist-quick"),
+                       "--dataset mnist --out mine": Path("mine")}
+
+
 def test_resume_without_a_checkpoint_says_so(tmp_path):
     with pytest.raises(SystemExit, match="no checkpoint at .*checkpoint.npz; run without --resume"):
         tiny_lesson(["--out", str(tmp_path), "--resume"])
