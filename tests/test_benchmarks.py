@@ -17,3 +17,28 @@ def test_unknown_workload_is_refused(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--workloads", "W9"])
     assert "unknown workloads/frameworks ['W9']" in capsys.readouterr().err
+
+
+def test_the_pytorch_conv_vae_replica_upsamples_as_the_lesson_does():
+    """Its transposed convolutions keep the same output pixels as minigrad's 'same' (TensorFlow's cropping)."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    import minigrad as mg
+    from benchmarks import conv_vae_torch
+    from lessons.conv_vae import ConvVAE
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 7, 7)).astype(np.float32)
+    theirs = conv_vae_torch.KerasSameUp(3, 4)
+    ours = mg.nn.ConvTranspose2D(3, 4, 3, stride=2, padding="same")
+    ours.load_state_dict({"weight": theirs.conv.weight.detach().numpy(), "bias": theirs.conv.bias.detach().numpy()})
+    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), ours(mg.tensor(x)).numpy(),
+                               rtol=1e-5, atol=1e-5)
+
+    encoder, decoder = conv_vae_torch.conv_vae()
+    lesson = ConvVAE()
+    assert sum(p.numel() for p in [*encoder.parameters(), *decoder.parameters()]) == \
+        sum(p.size for p in lesson.parameters())
+    images = torch.from_numpy((rng.uniform(size=(5, 1, 28, 28)) > 0.5).astype(np.float32))
+    assert conv_vae_torch.elbo(encoder, decoder, images).shape == (5,)
