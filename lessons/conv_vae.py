@@ -32,8 +32,8 @@ Where the published number stands: it is one run. On our machines this
 lesson ends at -156.6 to -157.0 over seeds 0-4; the same model and training
 in PyTorch (``python -m benchmarks.conv_vae_torch --seed S``) at -156.5 to
 -158.1 over seeds 0-7; the tutorial's own TensorFlow code (TF 2.21, CPU) at
--156.55, -156.50 and -155.81 over three seeds. One run of all of these
-reaches -155.9 (benchmarks/RESULTS.md).
+-156.55, -156.50, -155.81, -156.57 and -156.44 over five seeds. One run of all
+of these reaches -155.9 (benchmarks/RESULTS.md).
 """
 import math
 import sys
