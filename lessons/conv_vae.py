@@ -28,12 +28,12 @@ Published test-set ELBO after epoch 10: -155.9 (higher is better). Figure:
 the decoded 2-D manifold; the prior samples are judged by ``lessons._judge``
 (FID against the test set, the real floor, the class histogram).
 
-Where the published number stands: it is one run. On our machines this
-lesson ends at -156.6 to -157.0 over seeds 0-4; the same model and training
-in PyTorch (``python -m benchmarks.conv_vae_torch --seed S``) at -156.5 to
--158.1 over seeds 0-7; the tutorial's own TensorFlow code (TF 2.21, CPU) at
--156.55, -156.50, -155.81, -156.57 and -156.44 over five seeds. One run of all
-of these reaches -155.9 (benchmarks/RESULTS.md).
+Where the published number stands: it is one run. Over seeds 0-6 this lesson
+ends between -158.1 and -156.6 (median -156.77); the same model and training
+in PyTorch (``python -m benchmarks.conv_vae_torch --seed S``) between -158.1
+and -156.5 over seeds 0-7 (median -156.82); the tutorial's own TensorFlow
+code (TF 2.21, CPU) between -157.4 and -155.8 over seeds 0-6 (median -156.55).
+One run of those twenty-two reaches -155.9 (benchmarks/RESULTS.md).
 """
 import math
 import sys
