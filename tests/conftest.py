@@ -1,6 +1,7 @@
 """Shared test setup: the hypothesis profile, the strict GPU stand-in, the PyTorch-parity summary, lesson quick runs."""
 import importlib
 import json
+import math
 import os
 
 import pytest
@@ -93,3 +94,16 @@ def quick_run(request, tmp_path_factory):
         return done[name]
 
     return run
+
+
+def assert_quick_run_learned(metrics, out, figures, watched):
+    """What every lesson's two-epoch quick run must show: its figures written, two epochs logged, every
+    number finite, and ``watched`` (a loss the lesson logs each epoch) lower after the second epoch."""
+    for figure in figures:
+        assert (out / figure).stat().st_size > 1000, f"{figure} missing or empty"
+    history = metrics["history"]
+    assert [record["epoch"] for record in history] == [1, 2]
+    numbers = [value for record in history for value in record.values()] + list(metrics["final"].values())
+    assert all(math.isfinite(value) for value in numbers), metrics
+    first, last = (record[watched] for record in history)
+    assert last < first, f"{watched} went from {first} to {last}"

@@ -13,6 +13,8 @@ import os
 import numpy as np
 import pytest
 
+from conftest import assert_quick_run_learned
+
 pytestmark = pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"),
                                 reason="the lessons need MNIST / Fashion-MNIST: set MINIGRAD_DATA to their folder")
 
@@ -35,14 +37,7 @@ LESSONS = {
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_quick_and_learns(name, quick_run):
     _, watched, figures = LESSONS[name]
-    metrics, out = quick_run(name)
-    for figure in figures:
-        assert (out / figure).stat().st_size > 1000, f"{figure} missing or empty"
-    assert [record["epoch"] for record in metrics["history"]] == [1, 2]
-    numbers = [value for record in metrics["history"] for value in record.values()] + list(metrics["final"].values())
-    assert all(math.isfinite(value) for value in numbers), metrics
-    first, last = (record[watched] for record in metrics["history"])
-    assert last < first, f"{name}: {watched} went from {first} to {last}"
+    assert_quick_run_learned(*quick_run(name), figures, watched)
 
 
 def test_hand_derived_gradients_match_autograd_and_central_differences(quick_run):
