@@ -106,11 +106,12 @@ class Optimizer:
 
 
 def _follow_device(slots, param):
-    """Move a parameter's slots to its device: Module.to() may have moved it since the last step."""
-    device = backend.device_of(param)
+    """Move a parameter's slots to its device: Module.to() may have moved it since the last step.
+
+    Runs every step, so the usual case (nothing moved) is one type comparison per slot."""
     for name, value in slots.items():
-        if not isinstance(value, int):
-            slots[name] = backend.to_device(value, device)
+        if not isinstance(value, int) and type(value) is not type(param):
+            slots[name] = backend.to_device(value, backend.device_of(param))
 
 
 def _check_params(name, params):

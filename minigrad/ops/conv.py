@@ -183,10 +183,10 @@ def _convolve_transposed(y, W, g):
 
 def _correlate(x, gy, g):
     """gW (O, C, kh, kw): gy (N, O, Ho, Wo) against the windows of x (N, C, H, W), summed over samples and pixels."""
+    xp = backend.get_array_module(x)
     dual = _dual(g)
     if dual is not None and gy.shape[1] < x.shape[1]:
-        return backend.get_array_module(x).ascontiguousarray(_flipped(_correlate(gy, x, dual)))
-    xp = backend.get_array_module(x)
+        return xp.ascontiguousarray(_flipped(_correlate(gy, x, dual)))
     n, c = x.shape[:2]
     padded = _padded(x, g)
     gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
@@ -260,8 +260,12 @@ class Conv2dWeight(Function):
 
 def int_pair(op, name, value):
     """An int or a pair of ints as a pair, or an error naming the op and the argument."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value) if isinstance(value, (tuple, list)) \
-        else ()
+    if isinstance(value, numbers.Integral):
+        pair = (value, value)
+    elif isinstance(value, (tuple, list)):
+        pair = tuple(value)
+    else:
+        pair = ()
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     return tuple(int(v) for v in pair)
