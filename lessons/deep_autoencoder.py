@@ -101,16 +101,15 @@ def main(argv=None):
                        title="3-D codes of the test images, coloured by class")
     viz.latent_scatter(codes_2d, y_test, run.figure("latent_2d.png"), class_names=FASHION_MNIST_CLASSES,
                        title="2-D variant: codes of the test images, coloured by class")
-    # Walk the part of the plane the test codes occupy (1st to 99th percentile of each coordinate) on a
-    # 15x15 grid, z1 growing to the right and z2 upward, and decode every point.
+    # The part of the plane the test codes occupy (1st to 99th percentile of each coordinate), decoded on a grid.
     low, high = np.percentile(codes_2d.numpy(), [1, 99], axis=0)
-    z1, z2 = np.meshgrid(np.linspace(low[0], high[0], 15), np.linspace(high[1], low[1], 15))
-    grid = mg.tensor(np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32), device=run.device)
-    with mg.no_grad():
-        manifold = autoencoder_2d.decoder(grid)
-    viz.image_grid(manifold, run.figure("manifold_2d.png"), columns=15,
-                   title=f"2-D variant: images decoded from a grid of codes\nz1 from {low[0]:.1f} to {high[0]:.1f} "
-                         f"(left to right), z2 from {low[1]:.1f} to {high[1]:.1f} (bottom to top)")
+
+    def decode(z):
+        with mg.no_grad():
+            return autoencoder_2d.decoder(mg.tensor(z, device=run.device))
+
+    viz.latent_manifold(decode, run.figure("manifold_2d.png"), extent=((low[0], high[0]), (low[1], high[1])),
+                        title="2-D variant: images decoded from a grid of codes")
     run.finish(final={"test_mse": test_loss, "test_mse_2d": test_loss_2d})
 
 

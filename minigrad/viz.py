@@ -91,14 +91,25 @@ def image_grid(images, path, *, title="Generated samples", columns=8, value_rang
     return _save(fig, path)
 
 
+def _axis_extents(extent):
+    """(low, high) for both axes, or ((z1 low, z1 high), (z2 low, z2 high)) -> the two axes' ranges."""
+    pairs = extent if np.ndim(extent) == 2 else (extent, extent)
+    if np.shape(pairs) != (2, 2) or any(not low < high for low, high in pairs):
+        raise ValueError(f"latent_manifold: extent must be (low, high) or ((z1 low, z1 high), (z2 low, z2 high)) "
+                         f"with low < high, got {extent!r}")
+    return tuple((float(low), float(high)) for low, high in pairs)
+
+
 def manifold_grid_z(n=15, extent=(-3.0, 3.0)):
     """The (n*n, 2) latent points :func:`latent_manifold` decodes, in display order.
 
     Row-major from the top-left tile: z1 grows to the right, z2 grows upward
-    (so the first row has the largest z2), both over ``extent``.
+    (so the first row has the largest z2), over ``extent``: one (low, high)
+    for both axes, or one per axis.
     """
-    values = np.linspace(extent[0], extent[1], n, dtype=np.float32)
-    z1, z2 = np.meshgrid(values, values[::-1])
+    (x_low, x_high), (y_low, y_high) = _axis_extents(extent)
+    z1, z2 = np.meshgrid(np.linspace(x_low, x_high, n, dtype=np.float32),
+                         np.linspace(y_high, y_low, n, dtype=np.float32))
     return np.stack([z1.ravel(), z2.ravel()], axis=1)
 
 
@@ -119,12 +130,15 @@ def latent_manifold(decode_or_images, path, *, n=15, extent=(-3.0, 3.0), title="
         raise ValueError(f"latent_manifold: expected n*n = {n * n} images, got {len(images)}")
     low, high = _value_range(images, value_range)
     mosaic = _mosaic(images, n, low, high, gap=0)
-    # Each tile is centred on its z value, so the image spans half a step beyond the extent.
-    half_step = (extent[1] - extent[0]) / (n - 1) / 2 if n > 1 else 0.5
+    # Each tile is centred on its z value, so the image spans half a step beyond the extent on each axis.
+    shown = []
+    for axis_low, axis_high in _axis_extents(extent):
+        half_step = (axis_high - axis_low) / (n - 1) / 2 if n > 1 else 0.5
+        shown += [axis_low - half_step, axis_high + half_step]
     fig = Figure(figsize=(6.4, 6.4))
     ax = fig.add_subplot()
-    _show(ax, mosaic, low, high, extent=(extent[0] - half_step, extent[1] + half_step,
-                                         extent[0] - half_step, extent[1] + half_step))
+    # square tiles whatever the two axes' ranges
+    _show(ax, mosaic, low, high, extent=tuple(shown), aspect=(shown[1] - shown[0]) / (shown[3] - shown[2]))
     ax.set_xlabel("z1")
     ax.set_ylabel("z2")
     ax.set_title(title)
@@ -315,11 +329,11 @@ def _mosaic(images, columns, low, high, gap=2):
     return np.pad(mosaic, [(0, gap), (0, gap)] + [(0, 0)] * len(colour), constant_values=(low + high) / 2)
 
 
-def _show(ax, mosaic, low, high, extent=None):
+def _show(ax, mosaic, low, high, extent=None, aspect=None):
     if mosaic.ndim == 3:  # colour: imshow wants floats in 0..1
-        ax.imshow((mosaic - low) / (high - low), interpolation="nearest", extent=extent)
+        ax.imshow((mosaic - low) / (high - low), interpolation="nearest", extent=extent, aspect=aspect)
     else:
-        ax.imshow(mosaic, cmap="gray", vmin=low, vmax=high, interpolation="nearest", extent=extent)
+        ax.imshow(mosaic, cmap="gray", vmin=low, vmax=high, interpolation="nearest", extent=extent, aspect=aspect)
 
 
 def _series(history):

@@ -191,3 +191,14 @@ def test_importing_viz_never_touches_pyplot_or_a_display():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PATH": "", "MPLBACKEND": "TkAgg"}, cwd=Path(__file__).parents[1], timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_manifold_takes_a_range_per_axis(tmp_path):
+    z = viz.manifold_grid_z(n=3, extent=((-1, 1), (10, 20)))
+    np.testing.assert_array_equal(z[:3], [[-1, 20], [0, 20], [1, 20]])   # top row: largest z2
+    np.testing.assert_array_equal(z[-1], [1, 10])
+    check_png(viz.latent_manifold(lambda points: digits(len(points)), tmp_path / "manifold.png", n=3,
+                                  extent=((-1, 1), (10, 20))))
+    for bad in [(1, -1), ((0, 1), (2, 2)), (0, 1, 2)]:
+        with pytest.raises(ValueError, match="extent must be"):
+            viz.manifold_grid_z(n=3, extent=bad)
