@@ -1,0 +1,6 @@
+"""The speed: every kernel here computes the same thing as a plain formula beside it, only faster.
+
+minigrad/ops/ is the math a learner reads; where that plain formula is measurably too slow, an op's
+Function calls a kernel from this package instead. Each kernel module holds both the fast implementation
+and the plain reference it must equal, and tests/test_kernels_*.py compares the two on drawn inputs.
+"""
