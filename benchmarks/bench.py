@@ -4,6 +4,14 @@
     python -m benchmarks.bench --workloads W1,W3 --repeat 5
     python -m benchmarks.bench --quick --frameworks minigrad
     python -m benchmarks.bench --device cuda          # CuPy against PyTorch CUDA
+    python -m benchmarks.bench --openblas unset       # OpenBLAS picks its own kernels in the workers
+
+Some machines force NumPy's OpenBLAS onto older kernels through the environment
+(``OPENBLAS_CORETYPE``, ``OPENBLAS_L2_SIZE``). ``--openblas`` chooses what the
+worker processes get, and nothing else: ``inherit`` (the default) passes the
+environment on as it is, ``unset`` removes both variables so OpenBLAS picks the
+kernel for this CPU (what a user's machine does), ``haswell`` forces its
+Haswell/AVX2 kernels. The header names the kernel the workers' OpenBLAS reported.
 
 Each (framework, workload) pair runs in its own subprocess, so the peak
 resident memory it reports belongs to that framework alone, and the two
@@ -229,7 +237,8 @@ def worker(framework, workload, steps, warmup, threads, device):
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
     return {"times": times, "cpu_per_step": cpu / steps, "peak_rss_mb": peak_rss_mb(),
             "gpu_pool_mb": gpu_pool_mb(framework) if device == "cuda" else None,
-            "faults_per_step": faults / steps, "threads": threads_in_use(framework)}
+            "faults_per_step": faults / steps, "threads": threads_in_use(framework),
+            "blas_kernel": blas_kernel()}
 
 
 def gpu_pool_mb(framework):
@@ -264,15 +273,41 @@ def threads_in_use(framework):
     return blas_threads()
 
 
-def blas_threads():
-    """Threads of NumPy's BLAS (threadpoolctl), or None when threadpoolctl is not installed."""
+def blas_pool():
+    """threadpoolctl's description of NumPy's BLAS in this process, or {} when it cannot tell."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return None
+        return {}
     import numpy  # noqa: F401  (loads the BLAS library threadpoolctl looks for)
-    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-    return counts[0] if counts else None
+    return next((pool for pool in threadpool_info() if pool["user_api"] == "blas"), {})
+
+
+def blas_threads():
+    """Threads of NumPy's BLAS, or None when unknown."""
+    return blas_pool().get("num_threads")
+
+
+def blas_kernel():
+    """The kernel family NumPy's OpenBLAS chose in this process, or None when unknown."""
+    return blas_pool().get("architecture")
+
+
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def worker_environment(threads, openblas):
+    """The environment of a worker: ``threads`` for every BLAS, OpenBLAS' kernel choice as ``openblas`` says."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    if openblas in ("unset", "haswell"):
+        for name in OPENBLAS_VARIABLES:
+            env.pop(name, None)
+    if openblas == "haswell":
+        env["OPENBLAS_CORETYPE"] = "Haswell"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
 
 
 def run_worker(framework, workload, args, threads):
@@ -280,11 +315,9 @@ def run_worker(framework, workload, args, threads):
     command = [sys.executable, "-m", "benchmarks.bench", "--worker", framework, workload,
                "--steps", str(args.steps), "--warmup", str(args.warmup), "--threads", str(threads),
                "--device", args.device]
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=root)
+    done = subprocess.run(command, env=worker_environment(threads, args.openblas), capture_output=True, text=True,
+                          cwd=root)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark worker {framework} {workload} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -381,6 +414,9 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for both frameworks (default: what NumPy's BLAS uses)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--openblas", choices=("inherit", "unset", "haswell"), default="inherit",
+                        help="OpenBLAS' kernel choice in the workers: the environment as it is (default), "
+                             "OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset, or forced to Haswell")
     parser.add_argument("--quick", action="store_true", help="2 warm-up and 3 timed steps, one run (a smoke test)")
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -412,6 +448,10 @@ def main(argv=None):
             for framework in args.frameworks:
                 results[workload][framework].append(run_worker(framework, workload, args, threads))
     print(table(results, args.frameworks))
+    kernels = sorted({str(run.get("blas_kernel")) for per_fw in results.values() for fw, runs in per_fw.items()
+                      if fw == "minigrad" for run in runs})
+    print(f"OpenBLAS kernel in the minigrad workers (--openblas {args.openblas}): {', '.join(kernels)}; "
+          f"OPENBLAS_CORETYPE in this shell: {os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     return results
 
 

@@ -42,3 +42,22 @@ def test_the_pytorch_conv_vae_replica_upsamples_as_the_lesson_does():
         sum(p.size for p in lesson.parameters())
     images = torch.from_numpy((rng.uniform(size=(5, 1, 28, 28)) > 0.5).astype(np.float32))
     assert conv_vae_torch.elbo(encoder, decoder, images).shape == (5,)
+
+
+@pytest.mark.parametrize("choice, coretype", [("inherit", "Zen"), ("unset", None), ("haswell", "Haswell")])
+def test_openblas_choice_reaches_the_workers_only(monkeypatch, choice, coretype):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Zen")
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "512000")
+    env = bench.worker_environment(2, choice)
+    assert env.get("OPENBLAS_CORETYPE") == coretype
+    assert ("OPENBLAS_L2_SIZE" in env) == (choice == "inherit")
+    assert env["OPENBLAS_NUM_THREADS"] == "2"
+    import os
+    assert os.environ["OPENBLAS_CORETYPE"] == "Zen"  # the parent's own environment is left as it was
+
+
+def test_a_haswell_worker_reports_the_kernel_it_runs(capsys):
+    pytest.importorskip("threadpoolctl")
+    results = bench.main(["--quick", "--workloads", "W1", "--frameworks", "minigrad", "--openblas", "haswell"])
+    assert results["W1"]["minigrad"][0]["blas_kernel"] == "Haswell"
+    assert "OpenBLAS kernel in the minigrad workers (--openblas haswell): Haswell" in capsys.readouterr().out
