@@ -96,6 +96,17 @@ class Tensor:
         return self._fn is None
 
     @property
+    def grad_fn(self):
+        """The Function that made this tensor, None for a leaf (PyTorch's name).
+
+        ``grad_fn.name`` is the op ("Mul") and ``grad_fn.inputs`` its input
+        Tensors, so following ``inputs[i].grad_fn`` walks the graph backwards.
+        A backward without ``retain_graph=True`` frees the graph: the Function
+        stays, but its ``inputs`` become None.
+        """
+        return self._fn
+
+    @property
     def shape(self):
         return self.data.shape
 

@@ -83,6 +83,23 @@ def test_detach_cuts_the_graph_but_keeps_the_values():
     np.testing.assert_array_equal(x.grad.numpy(), frozen.numpy())
 
 
+def test_grad_fn_names_the_op_that_made_a_tensor_and_its_inputs():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    product = x * w
+    loss = product.exp().sum()
+    assert x.grad_fn is None and x.is_leaf
+    assert product.grad_fn.name == "Mul" and not product.is_leaf
+    assert len(product.grad_fn.inputs) == 2
+    assert product.grad_fn.inputs[0] is x and product.grad_fn.inputs[1] is w
+    exp = loss.grad_fn.inputs[0]
+    assert loss.grad_fn.name == "Sum" and exp.grad_fn.name == "Exp" and exp.grad_fn.inputs[0] is product
+    with mg.no_grad():
+        assert (x * w).grad_fn is None
+    assert (mg.tensor([1.0]) * 2).grad_fn is None  # nothing requires grad: nothing is recorded
+    loss.backward()
+    assert loss.grad_fn.name == "Sum" and loss.grad_fn.inputs is None  # the graph is freed after backward
+
+
 def test_backward_without_create_graph_records_no_graph_for_the_gradients():
     x = leaf([1.0, 2.0])
     (x * x).sum().backward()
