@@ -13,6 +13,7 @@ from . import init
 from .layers import (BatchNorm1D, BatchNorm2D, Conv2D, ConvTranspose2D, Dense, Dropout, Flatten, LeakyReLU, ReLU,
                      Reshape, Sigmoid, Softplus, Tanh)
 from .module import Module, Parameter, Sequential
+from .pool import AvgPool2D
 
-__all__ = ["BatchNorm1D", "BatchNorm2D", "Conv2D", "ConvTranspose2D", "Dense", "Dropout", "Flatten", "LeakyReLU",
-           "Module", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid", "Softplus", "Tanh", "init"]
+__all__ = ["AvgPool2D", "BatchNorm1D", "BatchNorm2D", "Conv2D", "ConvTranspose2D", "Dense", "Dropout", "Flatten",
+           "LeakyReLU", "Module", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid", "Softplus", "Tanh", "init"]

@@ -5,5 +5,6 @@ from .elementwise import abs, add, clip, div, exp, log, maximum, minimum, mul, n
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_kl,
                    mse_loss)
 from .matmul import linear, matmul
+from .pool import avg_pool2d
 from .reduce import logsumexp, max, mean, min, sum
 from .shape import broadcast_to, concatenate, getitem, reshape, stack, sum_to, transpose
