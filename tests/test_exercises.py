@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as F
 from lessons.exercises import EXERCISES, eps_plot, find
 from lessons.exercises.__main__ import main
-from lessons.exercises.checker import Case, check, numerical_gradients
+from lessons.exercises.checker import Case, check, numerical_gradients, written_method
 from lessons.exercises.report import Painter, render_check, render_list
 
 REPO = Path(__file__).resolve().parents[1]
+GRADIENT_EXERCISES = [e for e in EXERCISES if written_method(e.function()) == "backward"]
 
 
 def exercise_class(name):
@@ -40,7 +42,11 @@ def test_every_reference_solution_passes_the_checker(exercise, seed):
     assert len(report.cases) >= 4 and report.max_error < 1e-7
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_every_exercise_but_the_optimizer_is_a_backward():
+    assert [e.name for e in EXERCISES if e not in GRADIENT_EXERCISES] == ["adam_step"]
+
+
+@pytest.mark.parametrize("exercise", GRADIENT_EXERCISES, ids=lambda e: e.name)
 def test_reference_solutions_also_pass_the_engines_gradcheck(exercise):
     """A second opinion from minigrad.gradcheck, so a checker bug cannot bless a wrong reference."""
     solution = exercise.function(solution=True)
@@ -64,13 +70,14 @@ def test_each_exercise_starts_not_started_with_a_hint_and_states_its_math(exerci
     assert report.status == "not started"
     assert len(report.not_started) > 20  # a hint, not a bare NotImplementedError
     doc = sys.modules[exercise.function().__module__].__doc__
-    assert "Derive" in doc and ("(N, " in doc or "shape S" in doc), exercise.name
+    assert ("Derive" in doc or "write ``Adam.step" in doc) and ("(N, " in doc or "shape S" in doc), exercise.name
 
 
 def test_exercises_are_numbered_in_the_order_of_the_course():
     assert [e.name for e in EXERCISES] == ["mul", "sigmoid", "tanh", "matmul", "broadcast_sum", "mse",
                                            "softmax_cross_entropy", "leaky_relu", "dropout", "dense", "conv2d",
-                                           "batchnorm"]
+                                           "batchnorm", "conv_transpose2d", "bce_with_logits", "vae_kl_reparam",
+                                           "adam_step"]
     assert find("4") == find("matmul") == find("ex04_matmul.py")
     with pytest.raises(LookupError, match="matmul"):
         find("matmull")
@@ -206,6 +213,138 @@ def test_a_wrong_gradient_without_a_known_pattern_gets_no_made_up_hint():
     assert "no common mistake fits" in render_check(report, Painter(False))
 
 
+# --- planted mistakes in the four later exercises -----------------------------------------------------------
+
+def _conv_transpose_gradients(fn, gy):
+    return find("conv_transpose2d").function(solution=True).backward(fn, gy)
+
+
+def test_conv_transpose_without_the_stride_says_so():
+    class ConvTranspose2D(exercise_class("conv_transpose2d")):
+        def backward(self, gy):
+            _, grad_weight, grad_bias = _conv_transpose_gradients(self, gy)
+            return F.conv2d(gy, self.inputs[1], padding=self.padding), grad_weight, grad_bias
+
+    names, wrong = first_wrong(check(find("conv_transpose2d"), ConvTranspose2D))
+    assert names == ["x"] and wrong.hint.kinds == ("spatial",) and "self.stride" in wrong.hint.text
+
+
+def test_conv_transpose_with_a_flipped_kernel_or_an_unsummed_bias():
+    class Flipped(exercise_class("conv_transpose2d")):
+        def backward(self, gy):
+            grad_x, grad_weight, grad_bias = _conv_transpose_gradients(self, gy)
+            return grad_x, mg.Tensor(grad_weight.data[..., ::-1, ::-1].copy()), grad_bias
+
+    class BiasPerPixel(exercise_class("conv_transpose2d")):
+        def backward(self, gy):
+            grad_x, grad_weight, _ = _conv_transpose_gradients(self, gy)
+            return grad_x, grad_weight, gy.sum(axis=0)
+
+    names, wrong = first_wrong(check(find("conv_transpose2d"), Flipped))
+    assert names == ["weight"] and wrong.hint.kinds == ("flipped",) and "180 degrees" in wrong.hint.text
+    names, wrong = first_wrong(check(find("conv_transpose2d"), BiasPerPixel))
+    assert names == ["bias"] and wrong.hint.kinds == ("unsummed",) and "axis (1, 2)" in wrong.hint.text
+
+
+def test_bce_with_logits_mistakes_sign_mean_and_the_naive_form():
+    class Sign(exercise_class("bce_with_logits")):
+        def backward(self, gy):
+            return gy * mg.Tensor((self.target - self.probs) / self.probs.size)
+
+    class NoMean(exercise_class("bce_with_logits")):
+        def backward(self, gy):
+            return gy * mg.Tensor(self.probs - self.target)
+
+    class Naive(exercise_class("bce_with_logits")):  # d/dp of the textbook form, times dp/dz: 0/0 once p is 1
+        def backward(self, gy):
+            p, t = self.probs, self.target
+            return gy * mg.Tensor((-t / p + (1 - t) / (1 - p)) * p * (1 - p) / p.size)
+
+    assert first_wrong(check(find("bce_with_logits"), Sign))[1].hint.kinds == ("sign",)
+    assert first_wrong(check(find("bce_with_logits"), NoMean))[1].hint.kinds[0] == "elements"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        report = check(find("bce_with_logits"), Naive)
+    _, wrong = first_wrong(report)
+    assert wrong.hint.kinds == ("nan",) and [c.ok for c in report.cases] == [True, True, True, False]
+
+
+def test_vae_path_left_out_or_doubled_is_named_by_its_term():
+    class NoPathThroughZ(exercise_class("vae_kl_reparam")):
+        def backward(self, gy):
+            mu, logvar = self.inputs
+            n = len(mu.data)
+            return gy * (mg.Tensor(self.z - self.x) + mu) / n, gy * (logvar.exp() - 1) * (0.5 / n)
+
+    class NoHalf(exercise_class("vae_kl_reparam")):  # d/dlogvar exp(logvar / 2) taken as exp(logvar / 2)
+        def backward(self, gy):
+            mu, logvar = self.inputs
+            n = len(mu.data)
+            through_z = mg.Tensor(self.z - self.x) / n
+            return gy * (through_z + mu / n), gy * (through_z * (mg.Tensor(self.z) - mu) + (logvar.exp() - 1) / (2 * n))
+
+    names, wrong = first_wrong(check(find("vae_kl_reparam"), NoPathThroughZ))
+    assert names == ["logvar"] and wrong.hint.kinds == ("path",)
+    assert "leaves out the path through the reconstruction (through z)" in wrong.hint.text
+    names, wrong = first_wrong(check(find("vae_kl_reparam"), NoHalf))
+    assert names == ["logvar"] and wrong.hint.kinds == ("path", "factor") and "is 2 times" in wrong.hint.text
+
+
+class _AdamWithoutBiasCorrection(find("adam_step").function()):
+    def step(self, param, grad):
+        self.t += 1
+        self.m = self.beta1 * self.m + (1 - self.beta1) * grad
+        self.v = self.beta2 * self.v + (1 - self.beta2) * grad * grad
+        return param - self.lr * self.m / (np.sqrt(self.v) + self.eps)
+
+
+def test_adam_without_bias_correction_is_named_from_the_first_update():
+    report = check(find("adam_step"), _AdamWithoutBiasCorrection)
+    names, wrong = first_wrong(report)
+    assert names == ["param after step 1"] and wrong.hint.kinds == ("bias-correction",)
+    assert "3.162 times" in wrong.hint.text  # (1 - 0.9) / sqrt(1 - 0.999)
+    text = render_check(report, Painter(False))
+    assert "Case 1: param (5, 6), lr 0.1, 3 steps" in text and "Fix _AdamWithoutBiasCorrection.step" in text
+
+
+def test_adam_counting_from_zero_or_not_counting():
+    class FromZero(exercise_class("adam_step")):
+        def step(self, param, grad):
+            self.t -= 1  # the solution counts first; this one corrects with t - 1: 0 in the first update
+            new = find("adam_step").function(solution=True).step(self, param, grad)
+            self.t += 1
+            return new
+
+    class StuckAtOne(exercise_class("adam_step")):
+        def step(self, param, grad):
+            self.t = 0
+            return find("adam_step").function(solution=True).step(self, param, grad)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _, wrong = first_wrong(check(find("adam_step"), FromZero))
+    assert wrong.name == "param after step 1" and wrong.hint.kinds == ("nan",) and "t is 1" in wrong.hint.text
+    _, wrong = first_wrong(check(find("adam_step"), StuckAtOne))
+    assert wrong.name == "param after step 2" and wrong.hint.kinds == ("bias-correction",)
+
+
+def test_adam_changing_the_param_in_place_is_caught():
+    class InPlace(exercise_class("adam_step")):
+        def step(self, param, grad):
+            param[...] = find("adam_step").function(solution=True).step(self, param, grad)
+            return param
+
+    report = check(find("adam_step"), InPlace)
+    assert "step 1 changed the param it was given in place" in report.first_failure.error
+
+
+def test_after_a_pass_the_report_names_the_next_exercise(monkeypatch):
+    monkeypatch.chdir(REPO)
+    text = render_check(check(find("matmul"), solution=True), Painter(False), solutions=True)
+    assert text.endswith("Next: exercise 5, broadcast_sum: edit lessons/exercises/ex05_broadcast_sum.py, then run: "
+                         "python -m lessons.exercises check broadcast_sum --solutions")
+    last = render_check(check(find("adam_step"), solution=True), Painter(False))
+    assert last.endswith("That was the last exercise; python -m lessons.exercises lists them all with their status.")
+
+
 # --- the contract: what backward may return ----------------------------------------------------------------
 
 def test_numpy_style_and_tensor_style_backward_both_pass():
@@ -295,7 +434,7 @@ def test_module_command_lists_every_exercise_with_its_status():
     for exercise in EXERCISES:
         assert re.search(rf"^\s+{exercise.number}\s+{exercise.name}\s+{exercise.module}\.py\s+not started$",
                          result.stdout, re.MULTILINE), result.stdout
-    assert "0 of 12 passing" in result.stdout and "check mul" in result.stdout
+    assert "0 of 16 passing" in result.stdout and "check mul" in result.stdout
     assert "\033[" not in result.stdout  # a pipe gets no colour codes
 
 

@@ -2,11 +2,16 @@
 
     python -m lessons.exercises                  # the list, with each exercise's status
     python -m lessons.exercises check matmul     # check one, with a report of what is wrong
+    python -m lessons.exercises export DIR       # a student copy, without the solutions
+    python -m lessons.exercises grade [DIR]      # points for a student copy, on cases the student never saw
 
 Each exercise is a file ``exNN_name.py`` holding one ``minigrad.Function``
-whose ``backward`` is left for the learner, and ``cases(rng)``, the inputs the
-checker tries. Reference solutions live in ``solutions/`` under the same file
-names. README.md explains the method and how to read the report.
+whose ``backward`` is left for the learner (or, for an update rule such as
+Adam, a class whose ``step`` is), and ``cases(rng)``, the inputs the checker
+tries. Reference solutions live in ``solutions/`` under the same file names,
+in the teacher's copy only: ``export`` writes a student copy without them, and
+``grade`` scores a student copy. README.md explains the method and how to read
+the report.
 """
 import importlib
 import pathlib
@@ -29,18 +34,35 @@ class Exercise:
         return _HERE / f"{self.module}.py"
 
     def function(self, solution=False):
-        """The exercise's Function class, or the reference solution's."""
+        """The exercise's class (a Function, or an update rule with a step), or the reference solution's."""
         package = f"{__name__}.solutions" if solution else __name__
-        module = importlib.import_module(f"{package}.{self.module}")
-        found = [value for value in vars(module).values()
-                 if isinstance(value, type) and issubclass(value, Function) and value.__module__ == module.__name__]
-        if len(found) != 1:
-            raise LookupError(f"{module.__name__} should define exactly one Function subclass, found {len(found)}")
-        return found[0]
+        return defined_class(importlib.import_module(f"{package}.{self.module}"))
 
     def cases(self, rng):
         """The inputs the checker tries, drawn from rng."""
-        return list(importlib.import_module(f"{__name__}.{self.module}").cases(rng))
+        return list(self._own_module().cases(rng))
+
+    def expected_steps(self, case):
+        """An update exercise: the parameter after each step of the case."""
+        return self._own_module().expected_steps(case)
+
+    def step_factors(self, case):
+        """An update exercise: (factor, kinds, text) for the first update of each typical mistake."""
+        return self._own_module().step_factors(case)
+
+    def _own_module(self):
+        return importlib.import_module(f"{__name__}.{self.module}")
+
+
+def defined_class(module):
+    """The one class a module defines that is a Function or has a step method: what the learner completes."""
+    found = [value for value in vars(module).values()
+             if isinstance(value, type) and value.__module__ == module.__name__
+             and (issubclass(value, Function) or callable(getattr(value, "step", None)))]
+    if len(found) != 1:
+        raise LookupError(f"{module.__name__} should define exactly one Function subclass (or one class with a "
+                          f"step method), found {len(found)}")
+    return found[0]
 
 
 def _discover():

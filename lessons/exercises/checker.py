@@ -11,8 +11,14 @@ element by element. Where they disagree, ``diagnose`` looks at the whole
 computed and expected arrays for mistakes with a recognisable signature: a
 constant factor (2, the batch size, a broadcast count), a flipped sign, a
 transpose, gradients given to the wrong input, a missing sum over a broadcast
-axis, an ignored upstream gradient.
+axis, an ignored upstream gradient, a kernel rotated by 180 degrees, one path
+of a sum of terms left out or scaled.
+
+An exercise whose class is not a Function (adam_step) is an update rule: its
+``step(param, grad)`` runs a few times and each result is compared with the
+exercise's ``expected_steps(case)``.
 """
+import contextlib
 import inspect
 import traceback
 from dataclasses import dataclass, field
@@ -38,10 +44,23 @@ class Case:
         return first.shape[0] if first.ndim >= 2 else None
 
 
+_size_shift = 0  # added to every size sizes() draws; check(size_shift=...) sets it for the grader's hidden cases
+
+
 def sizes(rng, count, low=2, high=6):
     """count different sizes in [low, high]. With no two axes alike, a transposed or
     mis-scaled gradient cannot pass by coincidence, and a factor names one axis."""
-    return [int(n) for n in rng.choice(np.arange(low, high + 1), size=count, replace=False)]
+    return [int(n) + _size_shift for n in rng.choice(np.arange(low, high + 1), size=count, replace=False)]
+
+
+@contextlib.contextmanager
+def _shifted_sizes(shift):
+    global _size_shift
+    _size_shift = shift
+    try:
+        yield
+    finally:
+        _size_shift = 0
 
 
 @dataclass
@@ -71,6 +90,8 @@ class CaseResult:
     shapes: list
     output_shape: tuple
     batch_size: int = None
+    steps: int = None                           # an update exercise: how many steps the case runs
+    options: dict = field(default_factory=dict)
     inputs: list = field(default_factory=list)  # one InputResult per input
     error: str = None                           # backward raised, or returned the wrong number of gradients
 
@@ -111,19 +132,33 @@ class Report:
         return max(errors) if errors else None
 
 
-def check(exercise, function=None, solution=False, cases=None, seed=0):
-    """Check ``function`` (default: the exercise's own class, or its reference solution) on the exercise's cases."""
+def written_method(function):
+    """The method the learner writes: backward for a Function, step for an update rule."""
+    return "backward" if issubclass(function, mg.Function) else "step"
+
+
+def check(exercise, function=None, solution=False, cases=None, seed=0, size_shift=0):
+    """Check ``function`` (default: the exercise's own class, or its reference solution) on the exercise's cases.
+
+    size_shift makes every size the cases draw that much larger: the grader's shapes outside the practice ones.
+    """
     if function is None:
         try:
             function = exercise.function(solution)
         except Exception as error:  # a typo in one file must not take the whole list down
             return Report(exercise, None, load_error=describe_load_error(error))
     rng = np.random.default_rng(seed)
-    cases = exercise.cases(rng) if cases is None else cases
+    if cases is None:
+        with _shifted_sizes(size_shift):
+            cases = exercise.cases(rng)
     report = Report(exercise, function)
     for number, case in enumerate(cases, 1):
         try:
-            report.cases.append(check_case(function, case, number, rng))
+            if written_method(function) == "backward":
+                report.cases.append(check_case(function, case, number, rng))
+            else:
+                report.cases.append(check_steps(function, case, number, exercise.expected_steps(case),
+                                                exercise.step_factors(case)))
         except NotImplementedError as error:
             report.not_started, report.cases = str(error) or "backward is not written yet", []
             break
@@ -165,9 +200,36 @@ def check_case(function, case, number, rng):
         checked = compare(names[i], x, g, expected[i])
         if not checked.ok and checked.hint is None and checked.problem is None:
             ignored = _ignores_upstream(fn, other_upstream, i, g, expected[i])
-            checked.hint = diagnose(i, g.numpy(), expected, result, ignored)
+            checked.hint = (diagnose(i, g.numpy(), expected, result, ignored)
+                            or _path_hint(names[i], g.numpy() - expected[i], function, case, upstream, i))
         result.inputs.append(checked)
     return result
+
+
+def _path_hint(name, excess, function, case, upstream, index):
+    """When L is a sum of terms: is the gradient off by a multiple of one term's gradient? Then that path is."""
+    if not hasattr(function, "terms"):
+        return None
+    terms = function(**case.options).terms(*case.inputs)
+    for term in terms:
+        path = numerical_gradients(function, case, upstream, term=term)[index]
+        size = float(np.sum(path * path))
+        if size <= ATOL ** 2:
+            continue
+        extra = float(np.sum(excess * path)) / size  # excess ~ extra * path: the path counted 1 + extra times
+        if abs(extra) < 1e-3 or not np.allclose(excess, extra * path, rtol=RTOL, atol=ATOL):
+            continue
+        factor = 1 + extra
+        if abs(factor) < 1e-3:
+            return Hint(("path",), f"your gradient for {name} leaves out the path through {term}: {name} reaches "
+                                   f"L through it too, and the gradient adds up every path")
+        if abs(factor + 1) < 1e-3:
+            return Hint(("path", "sign"), f"the path through {term} has its sign flipped in your gradient for "
+                                          f"{name}; the other paths are right")
+        return Hint(("path", "factor"), f"in your gradient for {name}, the path through {term} is {factor:.4g} "
+                                        f"times what it should be; the other paths are right. Look for a factor "
+                                        f"in that path's chain rule")
+    return None
 
 
 def run_backward(fn, gy):
@@ -178,12 +240,17 @@ def run_backward(fn, gy):
     return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
 
 
-def numerical_gradients(function, case, upstream, eps=EPS):
-    """dL/dx for every input by central differences, L = sum(upstream * forward(*inputs))."""
+def numerical_gradients(function, case, upstream, eps=EPS, term=None):
+    """dL/dx for every input by central differences, L = sum(upstream * forward(*inputs)).
+
+    With term, L is that one of the forward's terms (a Function whose forward is a sum defines ``terms``).
+    """
     arrays = [x.copy() for x in case.inputs]
 
     def loss():
-        return float(np.sum(upstream * function(**case.options).forward(*arrays)))
+        fn = function(**case.options)
+        value = fn.forward(*arrays) if term is None else fn.terms(*arrays)[term]
+        return float(np.sum(upstream * value))
 
     grads = []
     for x in arrays:
@@ -218,7 +285,11 @@ def compare(name, x, got, expected):
                                        "from the input's own arrays (np.ones_like(x), x.dtype) to keep it")
     if result.problem is not None:
         return result
-    values = got.numpy()
+    return compare_values(result, got.numpy(), expected)
+
+
+def compare_values(result, values, expected):
+    """Fill result (an InputResult) with the element-wise comparison of two arrays of one shape."""
     error = np.abs(values - expected)
     allowed = ATOL + RTOL * np.abs(expected)
     wrong = ~(error <= allowed)  # nan counts as wrong
@@ -227,7 +298,7 @@ def compare(name, x, got, expected):
     if result.ok:
         return result
     excess = np.where(wrong, np.nan_to_num(error - allowed, nan=np.inf), -np.inf)
-    result.worst_index = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), x.shape))
+    result.worst_index = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), values.shape))
     result.wrong_count = int(wrong.sum())
     result.expected, result.got = float(expected[result.worst_index]), float(values[result.worst_index])
     if not np.isfinite(values).all():
@@ -246,6 +317,16 @@ def shape_hint(name, shape, got_shape):
                     f"so each element of {name} was used {int(np.prod(got_shape)) // max(int(np.prod(shape)), 1)} "
                     f"times and its gradient is the sum of those uses. Sum over axis {_axes_text(axes)}{keep} "
                     f"to get back to {shape}")
+    if len(shape) == 4 and len(got_shape) == 4 and got_shape[:2] == shape[:2]:
+        return Hint(("spatial",),
+                    f"the batch and channel sizes are right, the image is not: {got_shape[2:]} where {name} is "
+                    f"{shape[2:]}. Give the convolution in your backward the forward's stride and padding "
+                    f"(self.stride, self.padding)")
+    if len(shape) == 1 and len(got_shape) > 1 and shape[0] in got_shape:
+        others = tuple(axis for axis, size in enumerate(got_shape) if size != shape[0])
+        return Hint(("unsummed",),
+                    f"{name} holds one number per channel, {shape}, and each was used at every position of the "
+                    f"other axes of {got_shape}: sum the gradient over them (axis {_axes_text(others)})")
     if len(shape) >= 2 and got_shape == shape[:-2] + (shape[-1], shape[-2]):
         return Hint(("transposed",),
                     f"{got_shape} is {name}'s shape transposed: a matrix product is transposed or has its factors "
@@ -254,6 +335,73 @@ def shape_hint(name, shape, got_shape):
     if int(np.prod(got_shape)) == int(np.prod(shape)):
         return Hint(("shape",), f"the number of elements is right; reshape the gradient to {shape}, or check "
                                 f"that the axes are in the input's order")
+    return None
+
+
+def check_steps(optimizer, case, number, expected, known_factors):
+    """Run ``optimizer(param.shape, **options).step`` once per gradient of the case, against the expected params.
+
+    case.inputs: the starting parameter and the gradients stacked, (steps, *param.shape). The first step that
+    disagrees is the one reported; known_factors: (factor, kinds, text) for the first steps of typical mistakes.
+    """
+    param, grads = case.inputs
+    result = CaseResult(number, ["param"], [param.shape], param.shape, steps=len(grads), options=case.options)
+    rule = optimizer(param.shape, **case.options)
+    current, errors = param.copy(), []
+    for step, (grad, want) in enumerate(zip(grads, expected), 1):
+        given = current.copy()
+        try:
+            got = rule.step(given, grad.copy())
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            result.error = f"step {step}: " + describe_exception(error, optimizer, "step")
+            return result
+        name = f"param after step {step}"
+        checked = InputResult(name, param.shape)
+        if not np.array_equal(given, current):
+            result.error = (f"step {step} changed the param it was given in place; return the new parameter as a "
+                            f"new array and leave the one passed in as it was")
+            return result
+        if not isinstance(got, np.ndarray):
+            checked.problem = f"step returned a {type(got).__name__}; return the new parameter, a NumPy array"
+        elif got.shape != param.shape or got.dtype != param.dtype:
+            checked.problem = (f"step returned shape {got.shape} dtype {got.dtype}, expected the parameter's, "
+                               f"{param.shape} {param.dtype}")
+        else:
+            compare_values(checked, got, want)
+        if not checked.ok:
+            if checked.hint is not None and checked.hint.kinds == ("nan",):
+                checked.hint = Hint(("nan",), "the new parameter holds nan or inf: a division by zero, such as a "
+                                              "bias correction 1 - beta ** t while t is still 0 (count the step "
+                                              "first: t is 1 in the first update)")
+            elif checked.problem is None and checked.hint is None:
+                checked.hint = _step_hint(step, got - current, want - current, known_factors)
+            result.inputs.append(checked)
+            return result
+        errors.append(checked.max_error)
+        current = want
+    result.inputs.append(InputResult("param", param.shape, ok=True, max_error=max(errors)))
+    return result
+
+
+def _step_hint(step, got_update, expected_update, known_factors):
+    ratio = _constant_ratio(got_update, expected_update)
+    if step == 1 and ratio is not None:
+        for factor, kinds, text in known_factors:
+            if abs(ratio - factor) < 1e-3 * abs(factor):
+                return Hint(kinds, f"the first update is {ratio:.4g} times the expected one: {text}")
+    if ratio is not None and step > 1:
+        return Hint(("bias-correction",), f"the update of step {step} is {ratio:.4g} times the expected one "
+                                          f"everywhere, and the steps before it are right: the factor that changes "
+                                          f"from step to step is off, the bias correction. t counts the updates: "
+                                          f"1, 2, 3, ...")
+    if ratio is not None:
+        return Hint(("factor",), f"the update is {ratio:.4g} times the expected one everywhere: its direction is "
+                                 f"right, a factor in the step size is off")
+    if step > 1:
+        return Hint(("later-step",), f"the steps before {step} are right, this one is not: look at what changes "
+                                     f"from one step to the next (the step count t, m and v kept on self)")
     return None
 
 
@@ -305,6 +453,11 @@ def diagnose(index, got, expected, case, ignores_upstream=False):
         return Hint(("transposed",),
                     f"your gradient for {name} is the expected one transposed: a matrix product is transposed or "
                     f"has its factors in the wrong order")
+    if got.ndim >= 2 and _close(got, want[..., ::-1, ::-1]):
+        return Hint(("flipped",),
+                    f"your gradient for {name} is the expected one rotated by 180 degrees (flipped along its last "
+                    f"two axes): the convolutions here are cross-correlations, with no kernel flip; index the "
+                    f"kernel the way the forward does")
     ratio = _constant_ratio(got, want)
     if ratio is None:
         return None
@@ -367,9 +520,9 @@ def _factor_hint(name, ratio, factors, informative):
                                       f"the form is right, a constant factor{' and the sign' * (ratio < 0)} is off")
 
 
-def describe_exception(error, function):
+def describe_exception(error, function, method="backward"):
     """The exception and the line of the learner's file that raised it."""
-    return "backward raised " + _located(error, inspect.getsourcefile(function.backward))
+    return f"{method} raised " + _located(error, inspect.getsourcefile(getattr(function, method)))
 
 
 def describe_load_error(error):

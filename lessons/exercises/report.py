@@ -5,7 +5,8 @@ import textwrap
 
 import numpy as np
 
-from .checker import ATOL, RTOL
+from . import EXERCISES
+from .checker import ATOL, RTOL, written_method
 
 _CODES = {"green": "32", "red": "31", "yellow": "33", "bold": "1"}
 
@@ -14,6 +15,8 @@ SHORT = {  # the first kind of a hint, as a few words for the list
     "broadcast": "missing sum over a broadcast axis", "batch-size": "off by the batch size",
     "elements": "off by the element count", "factor-2": "off by a factor 2", "sign": "sign flipped",
     "factor": "off by a constant factor", "shape": "wrong shape", "dtype": "wrong dtype", "nan": "nan or inf",
+    "spatial": "stride or padding left out", "unsummed": "not summed over the image", "flipped": "kernel flipped",
+    "path": "one path off", "bias-correction": "bias correction", "later-step": "a later step off",
 }
 
 
@@ -48,6 +51,10 @@ def _shape(shape):
 
 def _inputs(case):
     return "  ".join(f"{name} {_shape(shape)}" for name, shape in zip(case.names, case.shapes))
+
+
+def _output(case):
+    return _shape(case.output_shape) if case.steps is None else f"{case.steps} step{'s' * (case.steps != 1)}"
 
 
 def _error(value):
@@ -108,34 +115,49 @@ def render_check(report, paint, solutions=False):
         lines += ["", paint("FAILING", "red") + ": " + report.load_error,
                   f"Fix {_path(exercise.path)}, then run: {_command(report, solutions)}"]
         return "\n".join(lines)
+    method = written_method(report.function)
     if report.status == "not started":
-        lines += ["", paint("NOT STARTED", "yellow") + f": backward raises NotImplementedError: {report.not_started}",
-                  f"Write {report.function.__name__}.backward in {_path(exercise.path)}, then run:",
+        lines += ["", paint("NOT STARTED", "yellow") + f": {method} raises NotImplementedError: {report.not_started}",
+                  f"Write {report.function.__name__}.{method} in {_path(exercise.path)}, then run:",
                   f"  {_command(report, solutions)}"]
         return "\n".join(lines)
-    lines += [f"backward against central differences in float64, {len(report.cases)} cases:", ""]
+    against = "central differences" if method == "backward" else "the expected parameter after every update"
+    lines += [f"{method} against {against} in float64, {len(report.cases)} cases:", ""]
     rows = [[("case", "bold"), ("inputs", "bold"), ("output", "bold"), ("max error", "bold"), ("result", "bold")]]
     for case in report.cases:
         wrong = [r.name for r in case.inputs if not r.ok]
         result = ("ok", "green") if case.ok else ("error" if case.error else "wrong: " + ", ".join(wrong), "red")
-        rows.append([str(case.number), _inputs(case), _shape(case.output_shape), _error(case.max_error), result])
+        rows.append([str(case.number), _inputs(case), _output(case), _error(case.max_error), result])
     lines += [_table(rows, paint), ""]
     passed = sum(c.ok for c in report.cases)
     if report.status == "passing":
-        lines.append(paint("PASSED", "green") + f": all {passed} cases, max error {_error(report.max_error)} "
-                     f"(allowed: {ATOL:g} + {RTOL:g} * |expected| per element)")
+        lines += [paint("PASSED", "green") + f": all {passed} cases, max error {_error(report.max_error)} "
+                  f"(allowed: {ATOL:g} + {RTOL:g} * |expected| per element)", _next(exercise, solutions)]
         return "\n".join(lines)
     case = report.first_failure
-    lines += [_case_details(case, paint), "",
+    lines += [_case_details(case, paint, method), "",
               paint("FAILING", "red") + f": {passed} of {len(report.cases)} cases pass.",
-              f"Fix {report.function.__name__}.backward in {_path(exercise.path)}, then run again:",
+              f"Fix {report.function.__name__}.{method} in {_path(exercise.path)}, then run again:",
               f"  {_command(report, solutions)}"]
     return "\n".join(lines)
 
 
-def _case_details(case, paint):
+def _next(exercise, solutions):
+    later = [e for e in EXERCISES if e.number > exercise.number]
+    if not later:
+        return "That was the last exercise; python -m lessons.exercises lists them all with their status."
+    following = later[0]
+    return (f"Next: exercise {following.number}, {following.name}: edit {_path(following.path)}, then run: "
+            f"python -m lessons.exercises check {following.name}{' --solutions' * solutions}")
+
+
+def _case_details(case, paint, method):
     head = f"Case {case.number}: " + ", ".join(f"{n} {_shape(s)}" for n, s in zip(case.names, case.shapes))
-    lines = [paint(head + f" -> output {_shape(case.output_shape)}", "bold")]
+    if case.steps is None:
+        head += f" -> output {_shape(case.output_shape)}"
+    else:
+        head += "".join(f", {key} {value}" for key, value in case.options.items()) + f", {_output(case)}"
+    lines = [paint(head, "bold")]
     if case.error is not None:
         return "\n".join(lines + [textwrap.indent(case.error, "  ")])
     rows = [[("input", "bold"), ("shape", "bold"), ("max error", "bold"), ("result", "bold")]]
@@ -144,19 +166,19 @@ def _case_details(case, paint):
     lines += [_table(rows, paint)]
     for r in case.inputs:
         if not r.ok:
-            lines += ["", _input_details(r, paint)]
+            lines += ["", _input_details(r, paint, method)]
     return "\n".join(lines)
 
 
-def _input_details(result, paint):
+def _input_details(result, paint, method):
     name = paint(result.name, "bold")
     if result.problem is not None:
         lines = [f"  {name}: {result.problem}"]
     else:
         lines = [f"  {name}: {result.wrong_count} of {int(np.prod(result.shape))} elements disagree; "
                  f"the worst is at index {_shape(result.worst_index)}",
-                 _table([["expected (numerical)", f"{result.expected: .8g}"],
-                         ["got (your backward)", f"{result.got: .8g}"]], paint, indent="      ")]
+                 _table([["expected (numerical)" if method == "backward" else "expected", f"{result.expected: .8g}"],
+                         [f"got (your {method})", f"{result.got: .8g}"]], paint, indent="      ")]
     if result.hint is not None:
         lines.append(_wrap(result.hint.text, "    hint: "))
     elif result.problem is None:
