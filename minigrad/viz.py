@@ -11,17 +11,26 @@ and data (uint8: 0..255; floats with negative values: -1..1, as a tanh
 output; other floats: 0..1) unless ``value_range=(low, high)`` is given.
 
 ROC curves are computed here too: :func:`roc_curve` and :func:`roc_auc`.
+
+:func:`draw_graph` is the one that draws no matplotlib figure: it returns the
+computational graph behind a Tensor as a ``graphviz.Digraph`` (shown inline
+in Jupyter, ``.source`` is the DOT text, ``.render()`` writes SVG or PNG with
+Graphviz's ``dot`` program).
 """
+import collections
 import math
 from pathlib import Path
 
+import graphviz
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import backend
+from .autograd import Tensor
 from .io import atomic_file
+from .nn import Module, Parameter
 
 DPI = 110
 CLASS_COLOURS = "tab10"
@@ -275,6 +284,227 @@ def roc_plot(scores, labels, path, *, title="ROC curve", name="model"):
     ax.legend(loc="lower right")
     ax.set_title(title)
     return _save(fig, path)
+
+
+# ------------------------------------------------------------------ computational graphs
+
+GRAPH_COLOURS = {             # the fill of each kind of tensor box in draw_graph
+    "output": "gold",
+    "parameter": "palegreen",
+    "leaf": "lightblue",      # a leaf that requires grad: backward() leaves its .grad here
+    "constant": "lightgrey",  # requires no grad: nothing flows into it
+    "intermediate": "white",
+}
+SHOWN_VALUES = 4              # elements of .data or .grad written in a box
+MORE = "more"                 # the DOT name of the box that stands for the nodes max_nodes leaves out
+
+
+class GraphvizNotFound(graphviz.ExecutableNotFound):
+    """Rendering a graph needs Graphviz's ``dot`` program, and it is not on PATH."""
+
+    _msg = ("drawing a graph needs Graphviz's {!r} program, which is not on PATH. Install it with "
+            "`apt install graphviz` (Debian, Ubuntu), `conda install graphviz` or `brew install graphviz` (macOS). "
+            "The DOT text is in .source meanwhile.")
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` whose rendering, where ``dot`` is missing, says how to install it."""
+
+    def pipe(self, *args, **kwargs):  # Jupyter's inline picture comes through here too
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound as error:
+            raise GraphvizNotFound(["dot"]) from error
+
+    def render(self, *args, **kwargs):
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound as error:
+            raise GraphvizNotFound(["dot"]) from error
+
+
+def draw_graph(output, show_grads=False, show_values=False, max_nodes=None, params=None):
+    """The computational graph that made ``output``, as a ``graphviz.Digraph``.
+
+    One box per tensor (its name, shape and dtype) and one ellipse per
+    Function (the op's name); arrows follow the data, input -> op -> result.
+    A box's colour says its role (:data:`GRAPH_COLOURS`): gold the output,
+    green a parameter, blue another leaf that requires grad, grey a constant,
+    white an intermediate result. The Digraph shows itself in Jupyter,
+    ``.source`` is its DOT text and ``.render("name", format="png")`` writes
+    a picture (with Graphviz's ``dot`` program).
+
+    - ``output``: a Tensor, or a list of Tensors drawn in one picture.
+    - ``show_grads``: write each ``.grad`` (its shape and first values) in its
+      tensor's box, once backward() has filled them.
+    - ``show_values``: write each tensor's first values. Only then is anything
+      copied from the GPU, and only those few numbers.
+    - ``max_nodes``: draw the ``max_nodes`` nodes nearest the output and one
+      box that counts the rest by op, so a 100,000-op graph draws at once.
+    - ``params``: a Module (its ``named_parameters()``) or a dict name ->
+      Tensor: the names written in the boxes (torchviz's convention).
+
+    backward() without ``retain_graph=True`` frees the graph: its Functions
+    lose their inputs, and the picture stops at them. Pass it to draw the
+    graph again with its gradients.
+    """
+    outputs = _graph_outputs(output)
+    names = _tensor_names(params)
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
+    walk = _GraphWalk(outputs, max_nodes)
+    output_ids = {id(t) for t in outputs}
+    graph = Graph(node_attr={"fontname": "Helvetica", "fontsize": "11"})
+    for dot_name, node in reversed(walk.drawn):  # inputs first, as the data flows
+        if isinstance(node, Tensor):
+            role = "output" if id(node) in output_ids else _role(node)
+            graph.node(dot_name, _tensor_label(node, names.get(id(node)), show_values, show_grads),
+                       shape="box", style="filled,rounded", fillcolor=GRAPH_COLOURS[role])
+        else:
+            freed = "" if node.inputs is not None else "\n(freed by backward)"
+            graph.node(dot_name, node.name + freed, shape="ellipse")
+    if walk.left_out_tensors or walk.left_out_ops:
+        graph.node(MORE, walk.left_out_label(), shape="box", style="dashed")
+    for tail, head in reversed(walk.arrows()):
+        graph.edge(tail, head)
+    return graph
+
+
+def _graph_outputs(output):
+    is_list = isinstance(output, (list, tuple))
+    outputs = list(output) if is_list else [output]
+    if not outputs or not all(isinstance(t, Tensor) for t in outputs):
+        got = f"a {type(output).__name__} of {[type(t).__name__ for t in outputs]}" if is_list else type(output).__name__
+        raise TypeError(f"draw_graph: expected a Tensor or a list of Tensors, got {got}")
+    return list({id(t): t for t in outputs}.values())
+
+
+def _tensor_names(params):
+    """id(tensor) -> name, from a Module's named_parameters() or a dict name -> Tensor."""
+    if params is None:
+        return {}
+    if isinstance(params, Module):
+        return {id(p): name for name, p in params.named_parameters()}
+    if not isinstance(params, dict):
+        raise TypeError(f"draw_graph: params must be a Module or a dict name -> Tensor, got {type(params).__name__}")
+    for name, t in params.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: params[{name!r}] must be a Tensor, got {type(t).__name__}")
+    return {id(t): str(name) for name, t in params.items()}
+
+
+class _GraphWalk:
+    """The nodes behind some outputs, nearest first, and the arrows between them.
+
+    Breadth first from a queue rather than by recursion, so a 100,000-op
+    chain is walked as easily as a short one. The first ``max_nodes`` nodes
+    are kept to be drawn; past them the walk only counts, and every arrow
+    between a kept node and a left-out one goes to or from the one MORE box.
+    """
+
+    def __init__(self, outputs, max_nodes):
+        self.max_nodes = max_nodes
+        self.drawn = []             # (DOT name, tensor or Function)
+        self.dot_names = {}         # id(node) -> DOT name, for the drawn nodes
+        self.left_out_tensors = 0
+        self.left_out_ops = collections.Counter()
+        self._arrows = []           # (source, DOT name of its target): a source is named once it is reached
+        self._seen = {id(t) for t in outputs}
+        self._queue = collections.deque(outputs)
+        while self._queue and self._room():
+            self._draw(self._queue.popleft())
+        while self._queue:
+            self._count(self._queue.popleft())
+
+    def _room(self):
+        return self.max_nodes is None or len(self.drawn) < self.max_nodes
+
+    def _draw(self, tensor):
+        tensor_name = self._keep(tensor)
+        fn = tensor.grad_fn
+        if fn is None:
+            return
+        if not self._room():  # the limit falls between a tensor and the Function that made it
+            self.left_out_ops[fn.name] += 1
+            self._arrows.append((MORE, tensor_name))
+            self._follow_inputs(fn, MORE)
+            return
+        fn_name = self._keep(fn)
+        self._arrows.append((fn, tensor_name))
+        self._follow_inputs(fn, fn_name)
+
+    def _count(self, tensor):
+        self.left_out_tensors += 1
+        fn = tensor.grad_fn
+        if fn is not None:
+            self.left_out_ops[fn.name] += 1
+            self._follow_inputs(fn, MORE)
+
+    def _keep(self, node):
+        name = f"n{len(self.drawn)}"
+        self.dot_names[id(node)] = name
+        self.drawn.append((name, node))
+        return name
+
+    def _follow_inputs(self, fn, fn_name):
+        for source in fn.inputs or ():  # None once a backward freed the graph
+            if id(source) not in self._seen:
+                self._seen.add(id(source))
+                self._queue.append(source)
+            # Every input not yet drawn is left out once the Function is: only arrows from drawn ones remain.
+            if fn_name != MORE or id(source) in self.dot_names:
+                self._arrows.append((source, fn_name))
+
+    def arrows(self):
+        """(tail, head) DOT names; the many arrows between one drawn node and left-out ones become one."""
+        arrows, to_or_from_more = [], set()
+        for source, head in self._arrows:
+            tail = MORE if source is MORE else self.dot_names.get(id(source), MORE)
+            if MORE in (tail, head):
+                if tail == head or (tail, head) in to_or_from_more:
+                    continue
+                to_or_from_more.add((tail, head))
+            arrows.append((tail, head))
+        return arrows
+
+    def left_out_label(self):
+        ops = sum(self.left_out_ops.values())
+        common = [f", {name} x{count:,}" for name, count in self.left_out_ops.most_common(3)]
+        others = ", ..." if len(self.left_out_ops) > 3 else ""
+        return (f"{self.left_out_tensors + ops:,} more nodes not drawn\n"
+                f"{self.left_out_tensors:,} tensors, {ops:,} ops{''.join(common)}{others}")
+
+
+def _role(tensor):
+    if not tensor.is_leaf:
+        return "intermediate"
+    if isinstance(tensor, Parameter):
+        return "parameter"
+    return "leaf" if tensor.requires_grad else "constant"
+
+
+def _tensor_label(tensor, name, show_values, show_grads):
+    device = "" if tensor.device == "cpu" else f" {tensor.device}"
+    lines = [name] if name else []
+    lines.append(f"{_shape_text(tensor.shape)} {tensor.dtype}{device}")
+    if show_values:
+        lines.append(_first_values(tensor))
+    if show_grads and tensor.grad is not None:
+        lines.append(f"grad {_shape_text(tensor.grad.shape)}: {_first_values(tensor.grad)}")
+    return "\n".join(lines)
+
+
+def _shape_text(shape):
+    return "scalar" if shape == () else str(shape)
+
+
+def _first_values(tensor):
+    """The first SHOWN_VALUES elements; only they are copied from the GPU."""
+    values = backend.to_numpy(tensor.data.reshape(-1)[:SHOWN_VALUES]).tolist()
+    text = ", ".join(f"{v:.4g}" for v in values)
+    if tensor.ndim == 0:
+        return text
+    return f"[{text}, ...]" if tensor.size > SHOWN_VALUES else f"[{text}]"
 
 
 # ------------------------------------------------------------------ helpers
