@@ -4,3 +4,5 @@ minigrad/ops/ is the math a learner reads; where that plain formula is measurabl
 Function calls a kernel from this package instead. Each kernel module holds both the fast implementation
 and the plain reference it must equal, and tests/test_kernels_*.py compares the two on drawn inputs.
 """
+from .activation import leaky_relu, leaky_relu_derivative
+from .loss import binary_cross_entropy, sum_of_squares
