@@ -7,9 +7,10 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad.kernels import conv as conv_kernels
 from minigrad.ops import conv
 
-# --- references written independently of ops/conv.py: explicit np.pad, one einsum per kernel offset ---------
+# --- references written independently of ops/ and kernels/: explicit np.pad, one einsum per kernel offset -----
 
 
 def tf_same_padding(size, kernel, stride):
@@ -46,7 +47,7 @@ def reference_conv_transpose2d(y, W, stride, pads, out_size):
 
 small = st.integers(1, 4)
 # one output row per band, a few rows per band, everything in one band
-BAND_SIZES = [1, 1000, 4000, conv.BAND_BYTES]
+BAND_SIZES = [1, 1000, 4000, conv_kernels.BAND_BYTES]
 
 
 @st.composite
@@ -97,9 +98,9 @@ def call(config):
 
 @pytest.fixture(autouse=True)
 def restore_band_size():
-    saved = conv.BAND_BYTES
+    saved = conv_kernels.BAND_BYTES
     yield
-    conv.BAND_BYTES = saved
+    conv_kernels.BAND_BYTES = saved
 
 
 def expected_pads(config, in_size):
@@ -118,7 +119,7 @@ def expected_pads(config, in_size):
 @settings(max_examples=40)
 @given(config=conv_configs(), seed=st.integers(0, 2**16))
 def test_conv2d_matches_the_loop_reference(config, seed):
-    conv.BAND_BYTES = config["band_bytes"]
+    conv_kernels.BAND_BYTES = config["band_bytes"]
     x, W, *b = arrays_for(config, seed)
     y = call(config)(*[mg.tensor(a) for a in [x, W, *b]])
     stride = conv.int_pair("test", "stride", config["stride"])
@@ -133,7 +134,7 @@ def test_conv2d_matches_the_loop_reference(config, seed):
 @settings(max_examples=40)
 @given(config=transpose_configs(), seed=st.integers(0, 2**16))
 def test_conv_transpose2d_matches_the_loop_reference(config, seed):
-    conv.BAND_BYTES = config["band_bytes"]
+    conv_kernels.BAND_BYTES = config["band_bytes"]
     x, W, *b = arrays_for(config, seed)
     y = call(config)(*[mg.tensor(a) for a in [x, W, *b]])
     stride, kernel, size = config["stride"], config["W"][2:], config["x"][2:]
@@ -173,7 +174,7 @@ def leaves(arrays):
 @given(config=conv_configs() | transpose_configs(), seed=st.integers(0, 2**16))
 def test_gradcheck_and_gradgradcheck(config, seed):
     """Both ops, with respect to input, weight and bias, first and second order."""
-    conv.BAND_BYTES = config["band_bytes"]
+    conv_kernels.BAND_BYTES = config["band_bytes"]
     inputs = leaves(arrays_for(config, seed))
     assert mg.gradcheck(call(config), inputs, full_check_limit=300)
     assert mg.gradgradcheck(call(config), inputs, full_check_limit=60)
@@ -231,7 +232,7 @@ def compare(record_property, what, ours, theirs, rtol=1e-10):
 def check_against_torch(record_property, config, seed, torch_forward):
     """Our op's output and gradients against torch_forward(x, W[, b]) on the same values."""
     torch = import_torch()
-    conv.BAND_BYTES = config["band_bytes"]
+    conv_kernels.BAND_BYTES = config["band_bytes"]
     arrays = arrays_for(config, seed)
     ours = leaves(arrays)
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
@@ -335,8 +336,8 @@ def test_float32_stays_float32(op):
 
 def test_no_input_gradient_is_computed_when_nobody_asks(monkeypatch):
     calls = []
-    original = conv.ConvTranspose2d.forward
-    monkeypatch.setattr(conv.ConvTranspose2d, "forward", lambda self, *a: calls.append(1) or original(self, *a))
+    original = conv.ConvTranspose2D.forward
+    monkeypatch.setattr(conv.ConvTranspose2D, "forward", lambda self, *a: calls.append(1) or original(self, *a))
     x = mg.tensor(np.ones((1, 1, 5, 5)))
     W = mg.tensor(np.ones((2, 1, 3, 3)), requires_grad=True)
     F.conv2d(x, W).sum().backward()

@@ -1,209 +1,35 @@
 """2-D convolution and transposed convolution, NCHW, with PyTorch's weight layouts.
 
-Three Functions share two kernels, im2col and col2im:
+A convolution is one matrix product. im2col(x) copies every kh x kw window of the zero-padded input into
+one column of C*kh*kw values, so each output pixel is the weights times one column; col2im is its
+adjoint, adding every column back onto its window. Three Functions, one product each:
 
-- Conv2d(x, W):          y = W @ im2col(x)                (one GEMM)
-- ConvTranspose2d(y, W): x = col2im(W^T @ y)              (one GEMM)
-- Conv2dWeight(x, gy):   gW = gy @ im2col(x)^T            (one GEMM)
+- Conv2D(x, W):          y = W @ im2col(x)
+- ConvTranspose2D(y, W): x = col2im(W^T @ y)
+- Conv2DWeight(x, gy):   gW = gy @ im2col(x)^T
 
 A transposed convolution is the adjoint of a convolution with the same
 geometry, so each one's input gradient is the other, and the weight gradient
-of both is a correlation (Conv2dWeight). Every backward is written with these
+of both is a correlation (Conv2DWeight). Every backward is written with these
 three Functions, so every conv gradient can be differentiated again.
+
+minigrad/kernels/conv.py computes the three products: the formulas above written out plainly, and the
+fast versions (batch-innermost memory, cache-sized bands) tested equal to them.
 """
 import math
 import numbers
 
-import numpy as np
-
-from .. import backend
+from .. import kernels
 from ..autograd import Function
 
 
-class Geometry:
-    """Where a kernel lands: a convolution from ``in_size`` to ``out_size``.
-
-    ``pad`` is ((top, bottom), (left, right)); bottom/right may exceed what
-    the last window reaches (those rows and columns are simply not read).
-    A transposed convolution uses the geometry of the convolution it undoes.
-    """
-
-    def __init__(self, kernel, stride, pad, in_size):
-        self.kernel, self.stride, self.pad, self.in_size = kernel, stride, pad, in_size
-        self.padded_size = tuple(n + before + after for n, (before, after) in zip(in_size, pad))
-        self.out_size = tuple((p - k) // s + 1 for p, k, s in zip(self.padded_size, kernel, stride))
-
-
-# Memory order. NumPy copies a strided view one innermost run at a time, and
-# MNIST-sized images have runs of 7 to 28 pixels, so gathering windows out of
-# NCHW memory spends its time on loop overhead. Convolution keeps its arrays
-# batch-innermost instead: channel, row, column, sample (CHWN). A window's
-# column then copies as runs of N contiguous values, the GEMM
-# W (O, C*kh*kw) @ col (C*kh*kw, Ho*Wo*N) writes CHWN directly, and the result
-# is handed out as an (N, O, Ho, Wo) view of that memory. NumPy and CuPy follow
-# strides, so later ops treat it as any NCHW array, elementwise ops keep its
-# order, and the next conv reads it without a copy. NCHW-ordered inputs (images
-# from a dataset, a Reshape after a Dense layer) are transposed once, on entry.
-#
-# Columns are built and consumed a band of output rows at a time: a few MB that
-# stay in cache and come back from the heap on the next call, where one
-# whole-batch buffer (100+ MB for a 28x28 layer at batch 256) would be paged in
-# afresh on every step. Each band is one GEMM. Single-threaded, 1 to 4 MB
-# bands run W2 and W4 equally fast; with two BLAS threads fewer, larger GEMMs
-# mean fewer thread hand-offs, so the upper end is taken. On a GPU there is no
-# cache to stay in and every band costs kernel launches: one band there.
-BAND_BYTES = 4 << 20
-
-
-def _bands(xp, rows, row_bytes):
-    if xp is not np:
-        return [(0, rows)]
-    step = max(1, BAND_BYTES // max(row_bytes, 1))
-    return [(start, min(start + step, rows)) for start in range(0, rows, step)]
-
-
-def _chwn(a):
-    """(N, C, H, W) array -> its (C, H, W, N) transpose, contiguous; free when ``a`` came from a conv."""
-    return backend.get_array_module(a).ascontiguousarray(a.transpose(1, 2, 3, 0))
-
-
-def _nchw(a):
-    """(C, H, W, N) array -> the (N, C, H, W) view of it that callers see."""
-    return a.transpose(3, 0, 1, 2)
-
-
-def _gemm(a, b, out=None):
-    """a @ b. NumPy's matmul leaves BLAS for an inner dimension of 1 and crawls; broadcasting does not."""
-    xp = backend.get_array_module(a)
-    if a.shape[1] == 1:
-        return xp.multiply(a, b, out=out)
-    return xp.matmul(a, b, out=out)
-
-
-def _padded(x, g):
-    """x (N, C, H, W) zero-padded to g.padded_size, as a contiguous (C, Hp, Wp, N) array."""
-    (top, bottom), (left, right) = g.pad
-    if not (top or bottom or left or right):
-        return _chwn(x)
-    n, c, h, w = x.shape
-    out = backend.get_array_module(x).empty((c,) + g.padded_size + (n,), dtype=x.dtype)
-    out[:, :top] = 0  # only the border is zeroed: the inside is written once, by the copy
-    out[:, top + h:] = 0
-    out[:, top:top + h, :left] = 0
-    out[:, top:top + h, left + w:] = 0
-    out[:, top:top + h, left:left + w] = x.transpose(1, 2, 3, 0)
-    return out
-
-
-def im2col(padded, g, rows):
-    """Padded (C, Hp, Wp, N) -> (C*kh*kw, rows*Wo*N): every window of the output rows [start, stop) as a column."""
-    xp = backend.get_array_module(padded)
-    start, stop = rows
-    c, n = padded.shape[0], padded.shape[3]
-    (kh, kw), (sh, sw), wo = g.kernel, g.stride, g.out_size[1]
-    step_c, step_h, step_w, step_n = padded.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        padded[:, start * sh:], (c, kh, kw, stop - start, wo, n),
-        (step_c, step_h, step_w, step_h * sh, step_w * sw, step_n))
-    col = xp.empty(windows.shape, dtype=padded.dtype)
-    col[...] = windows
-    return col.reshape(c * kh * kw, -1)
-
-
-def col2im(col, g, rows, padded):
-    """The adjoint of im2col: add each column onto its window of ``padded``, one strided add per kernel offset."""
-    start, stop = rows
-    (kh, kw), (sh, sw), wo = g.kernel, g.stride, g.out_size[1]
-    c, n = padded.shape[0], padded.shape[3]
-    col = col.reshape(c, kh, kw, stop - start, wo, n)
-    for i in range(kh):
-        top = start * sh + i
-        for j in range(kw):
-            padded[:, top:top + sh * (stop - start):sh, j:j + sw * wo:sw] += col[:, i, j]
-
-
-def _row_bytes(channels, g, n, itemsize):
-    return channels * g.kernel[0] * g.kernel[1] * g.out_size[1] * n * itemsize
-
-
-# A stride-1 convolution can be computed from either side. conv(x, W) with
-# padding p equals the transposed convolution of x with the kernel flipped
-# and in/out swapped, under padding k - 1 - p (the "dual" geometry), and vice
-# versa. The columns of one side have C_in*kh*kw rows, those of the other
-# C_out*kh*kw: the drivers below take the side with fewer channels, so a
-# 16 -> 1 channel 3x3 convolution builds 9-row columns instead of 144-row ones.
-
-
-def _dual(g):
-    """The geometry of the same stride-1 convolution seen from its output; None where there is none."""
-    if g.stride != (1, 1) or any(p > k - 1 for k, pads in zip(g.kernel, g.pad) for p in pads):
-        return None
-    return Geometry(g.kernel, g.stride, tuple((k - 1 - top, k - 1 - bottom) for k, (top, bottom)
-                                              in zip(g.kernel, g.pad)), g.out_size)
-
-
-def _flipped(W):
-    """W (A, B, kh, kw) -> (B, A, kh, kw) with every kernel turned by 180 degrees."""
-    return W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-
-
-def _convolve(x, W, g):
-    """x (N, C, H, W) conv W (O, C, kh, kw) -> y (N, O, Ho, Wo), CHWN memory."""
-    dual = _dual(g)
-    if dual is not None and W.shape[0] < W.shape[1]:
-        return _convolve_transposed(x, _flipped(W), dual)
-    xp = backend.get_array_module(x)
-    n, c = x.shape[:2]
-    padded = _padded(x, g)
-    kernels = W.reshape(W.shape[0], -1)
-    y = xp.empty((W.shape[0], g.out_size[0] * g.out_size[1] * n), dtype=x.dtype)
-    row = g.out_size[1] * n
-    for rows in _bands(xp, g.out_size[0], _row_bytes(c, g, n, x.itemsize)):
-        _gemm(kernels, im2col(padded, g, rows), out=y[:, rows[0] * row:rows[1] * row])
-    return _nchw(y.reshape((W.shape[0],) + g.out_size + (n,)))
-
-
-def _convolve_transposed(y, W, g):
-    """y (N, C_in, Ho, Wo) transposed-conv W (C_in, C_out, kh, kw) -> x (N, C_out, H, W), CHWN memory."""
-    dual = _dual(g)
-    if dual is not None and W.shape[0] < W.shape[1]:
-        return _convolve(y, _flipped(W), dual)
-    xp = backend.get_array_module(y)
-    n, c = y.shape[0], W.shape[1]
-    kernels_t = W.reshape(W.shape[0], -1).T
-    y_matrix = _chwn(y).reshape(W.shape[0], -1)
-    padded = xp.zeros((c,) + g.padded_size + (n,), dtype=y.dtype)
-    row = g.out_size[1] * n
-    for rows in _bands(xp, g.out_size[0], _row_bytes(c, g, n, y.itemsize)):
-        col2im(_gemm(kernels_t, y_matrix[:, rows[0] * row:rows[1] * row]), g, rows, padded)
-    (top, _), (left, _) = g.pad
-    h, w = g.in_size
-    return _nchw(padded[:, top:top + h, left:left + w])
-
-
-def _correlate(x, gy, g):
-    """gW (O, C, kh, kw): gy (N, O, Ho, Wo) against the windows of x (N, C, H, W), summed over samples and pixels."""
-    xp = backend.get_array_module(x)
-    dual = _dual(g)
-    if dual is not None and gy.shape[1] < x.shape[1]:
-        return xp.ascontiguousarray(_flipped(_correlate(gy, x, dual)))
-    n, c = x.shape[:2]
-    padded = _padded(x, g)
-    gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
-    gW = xp.zeros((gy.shape[1], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
-    row = g.out_size[1] * n
-    for rows in _bands(xp, g.out_size[0], _row_bytes(c, g, n, x.itemsize)):
-        gW += _gemm(gy_matrix[:, rows[0] * row:rows[1] * row], im2col(padded, g, rows).T)
-    return gW.reshape((gy.shape[1], c) + g.kernel)
-
-
-class Conv2d(Function):
-    # y[n,o,p] = sum_{c,i,j} W[o,c,i,j] x_pad[n,c,s*p+(i,j)] + b[o]:  gx = W^T * gy (transposed conv), gW = gy (x) x
+class Conv2D(Function):
+    # y = W @ im2col(x) + b:  gx = col2im(W^T @ gy), a transposed conv;  gW = gy @ im2col(x)^T;  gb = sum of gy
     def __init__(self, geometry):
         self.g = geometry
 
     def forward(self, x, W, b=None):
-        y = _convolve(x, W, self.g)
+        y = kernels.conv2d(x, W, self.g)
         if b is not None:
             y += b[:, None, None]
         return y
@@ -211,20 +37,34 @@ class Conv2d(Function):
     def backward(self, gy):
         x, W = self.inputs[:2]
         needs = self.needs_input_grad
-        grads = (ConvTranspose2d(self.g)(gy, W) if needs[0] else None,
-                 Conv2dWeight(self.g)(x, gy) if needs[1] else None)
+        grads = (ConvTranspose2D(self.g)(gy, W) if needs[0] else None,
+                 Conv2DWeight(self.g)(x, gy) if needs[1] else None)
         if len(self.inputs) == 3:
             grads += (gy.sum(axis=(0, 2, 3)) if needs[2] else None,)
         return grads
 
 
-class ConvTranspose2d(Function):
-    # the adjoint of Conv2d(g): x = col2im(W^T y) + b;  gy = conv(gx, W), gW = correlation of gx with y
+def conv2d(x, W, b=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation, as PyTorch), NCHW.
+
+    W is (out_channels, in_channels, kh, kw), b is (out_channels,).
+    padding: an int, a pair (ph, pw), 'valid' (none) or 'same' (output
+    ceil(H / stride); with stride 1 and an odd kernel that is PyTorch's
+    symmetric 'same', otherwise TensorFlow's, the odd pad at the bottom/right).
+    """
+    stride, padding, _ = check_options("conv2d", stride, padding)
+    _check_operands("conv2d", x, W, b, in_channels_axis=1, out_channels_axis=0)
+    g = conv_geometry("conv2d", x.shape[2:], W.shape[2:], stride, padding)
+    return Conv2D(g)(x, W) if b is None else Conv2D(g)(x, W, b)
+
+
+class ConvTranspose2D(Function):
+    # x = col2im(W^T @ y) + b, the adjoint of Conv2D:  gy = W @ im2col(gx), a conv;  gW = y @ im2col(gx)^T
     def __init__(self, geometry):
         self.g = geometry
 
     def forward(self, y, W, b=None):
-        x = _convolve_transposed(y, W, self.g)
+        x = kernels.conv_transpose2d(y, W, self.g)
         if b is not None:
             x += b[:, None, None]
         return x
@@ -232,27 +72,41 @@ class ConvTranspose2d(Function):
     def backward(self, gx):
         y, W = self.inputs[:2]
         needs = self.needs_input_grad
-        grads = (Conv2d(self.g)(gx, W) if needs[0] else None,
-                 Conv2dWeight(self.g)(gx, y) if needs[1] else None)
+        grads = (Conv2D(self.g)(gx, W) if needs[0] else None,
+                 Conv2DWeight(self.g)(gx, y) if needs[1] else None)
         if len(self.inputs) == 3:
             grads += (gx.sum(axis=(0, 2, 3)) if needs[2] else None,)
         return grads
 
 
-class Conv2dWeight(Function):
-    # gW[o,c,i,j] = sum_{n,p} gy[n,o,p] x_pad[n,c,s*p+(i,j)], bilinear in (x, gy):
-    # d/dx <ggW, gW> = conv_transpose(gy, ggW),  d/dgy <ggW, gW> = conv(x, ggW)
+def conv_transpose2d(x, W, b=None, stride=1, padding=0, output_padding=0):
+    """2-D transposed convolution (the adjoint of conv2d), NCHW.
+
+    W is (in_channels, out_channels, kh, kw), b is (out_channels,), as
+    PyTorch. Output (H - 1) * stride + kh - 2 * padding + output_padding; with
+    padding='same' it is H * stride (Keras' Conv2DTranspose). 'valid' is
+    padding 0 (Keras' 'valid' adds stride - kh more rows when the kernel is
+    smaller than the stride: pass that as output_padding).
+    """
+    stride, padding, output_padding = check_options("conv_transpose2d", stride, padding, output_padding)
+    _check_operands("conv_transpose2d", x, W, b, in_channels_axis=0, out_channels_axis=1)
+    g = transpose_geometry("conv_transpose2d", x.shape[2:], W.shape[2:], stride, padding, output_padding)
+    return ConvTranspose2D(g)(x, W) if b is None else ConvTranspose2D(g)(x, W, b)
+
+
+class Conv2DWeight(Function):
+    # gW = gy @ im2col(x)^T, bilinear in (x, gy):  d<ggW, gW>/dx = col2im(ggW^T @ gy),  d<ggW, gW>/dgy = ggW @ im2col(x)
     def __init__(self, geometry):
         self.g = geometry
 
     def forward(self, x, gy):
-        return _correlate(x, gy, self.g)
+        return kernels.conv2d_weight(x, gy, self.g)
 
     def backward(self, ggW):
         x, gy = self.inputs
         need_x, need_gy = self.needs_input_grad
-        return (ConvTranspose2d(self.g)(gy, ggW) if need_x else None,
-                Conv2d(self.g)(x, ggW) if need_gy else None)
+        return (ConvTranspose2D(self.g)(gy, ggW) if need_x else None,
+                Conv2D(self.g)(x, ggW) if need_gy else None)
 
 
 # --- argument checks and geometry ----------------------------------------------
@@ -327,12 +181,12 @@ def _sizes(size):
 
 
 def conv_geometry(op, in_size, kernel, stride, padding):
-    """The Geometry of a convolution of an in_size image (stride and padding as check_options gives them)."""
+    """The ConvGeometry of a convolution of an in_size image (stride and padding as check_options gives them)."""
     if padding == "same":
         pad = tuple(_same_padding(n, k, s) for n, k, s in zip(in_size, kernel, stride))
     else:
         pad = tuple((p, p) for p in padding)
-    g = Geometry(kernel, stride, pad, in_size)
+    g = kernels.ConvGeometry(kernel, stride, pad, in_size)
     if any(p < k for p, k in zip(g.padded_size, kernel)):
         raise ValueError(f"{op}: kernel {_sizes(kernel)} is larger than the padded input {_sizes(g.padded_size)} "
                          f"(input {_sizes(in_size)}, padding {pad})")
@@ -340,7 +194,7 @@ def conv_geometry(op, in_size, kernel, stride, padding):
 
 
 def transpose_geometry(op, in_size, kernel, stride, padding, output_padding):
-    """The Geometry of the convolution that a transposed convolution of an in_size image undoes.
+    """The ConvGeometry of the convolution that a transposed convolution of an in_size image undoes.
 
     Its output is (in - 1) * stride + kernel - 2 * padding + output_padding per
     axis (PyTorch's); padding='same' gives in * stride, the adjoint of the
@@ -356,33 +210,4 @@ def transpose_geometry(op, in_size, kernel, stride, padding, output_padding):
         if min(out_size) < 1:
             raise ValueError(f"{op}: output would be {_sizes(out_size)} (input {_sizes(in_size)}, kernel "
                              f"{_sizes(kernel)}, stride {stride}, padding {padding}); reduce the padding")
-    return Geometry(kernel, stride, pad, out_size)
-
-
-def conv2d(x, W, b=None, stride=1, padding=0):
-    """2-D convolution (cross-correlation, as PyTorch), NCHW.
-
-    W is (out_channels, in_channels, kh, kw), b is (out_channels,).
-    padding: an int, a pair (ph, pw), 'valid' (none) or 'same' (output
-    ceil(H / stride); with stride 1 and an odd kernel that is PyTorch's
-    symmetric 'same', otherwise TensorFlow's, the odd pad at the bottom/right).
-    """
-    stride, padding, _ = check_options("conv2d", stride, padding)
-    _check_operands("conv2d", x, W, b, in_channels_axis=1, out_channels_axis=0)
-    g = conv_geometry("conv2d", x.shape[2:], W.shape[2:], stride, padding)
-    return Conv2d(g)(x, W) if b is None else Conv2d(g)(x, W, b)
-
-
-def conv_transpose2d(x, W, b=None, stride=1, padding=0, output_padding=0):
-    """2-D transposed convolution (the adjoint of conv2d), NCHW.
-
-    W is (in_channels, out_channels, kh, kw), b is (out_channels,), as
-    PyTorch. Output (H - 1) * stride + kh - 2 * padding + output_padding; with
-    padding='same' it is H * stride (Keras' Conv2DTranspose). 'valid' is
-    padding 0 (Keras' 'valid' adds stride - kh more rows when the kernel is
-    smaller than the stride: pass that as output_padding).
-    """
-    stride, padding, output_padding = check_options("conv_transpose2d", stride, padding, output_padding)
-    _check_operands("conv_transpose2d", x, W, b, in_channels_axis=0, out_channels_axis=1)
-    g = transpose_geometry("conv_transpose2d", x.shape[2:], W.shape[2:], stride, padding, output_padding)
-    return ConvTranspose2d(g)(x, W) if b is None else ConvTranspose2d(g)(x, W, b)
+    return kernels.ConvGeometry(kernel, stride, pad, out_size)

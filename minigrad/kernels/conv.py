@@ -1,0 +1,303 @@
+"""Convolution kernels: im2col, col2im and the three convolution products, beside the plain formulas they equal.
+
+ops/conv.py states every convolution as a matrix product over the columns of im2col, which holds every
+kh x kw window of the zero-padded input as one column of C*kh*kw values:
+
+    conv2d(x, W, g)            y  = W @ im2col(x)
+    conv_transpose2d(y, W, g)  x  = col2im(W^T @ y)        col2im: the adjoint of im2col
+    conv2d_weight(x, gy, g)    gW = gy @ im2col(x)^T
+
+The reference_* functions compute exactly that, in NCHW, with a loop over the kernel offsets on a
+zero-padded copy: the textbook form. The fast functions below them compute the same numbers
+(tests/test_kernels_conv.py holds the two equal) with three changes, each explained where it is made:
+batch-innermost memory (CHWN), bands of output rows, and the dual geometry of a stride-1 convolution.
+
+Columns are (C*kh*kw, Ho*Wo*N): row (channel, kernel row, kernel column), column (output row, output
+column, sample). Any column order gives the same products; this one is what the fast kernels produce.
+"""
+import numpy as np
+
+from .. import backend
+
+
+class ConvGeometry:
+    """Where a kernel lands: a convolution from ``in_size`` to ``out_size``.
+
+    ``pad`` is ((top, bottom), (left, right)); bottom/right may exceed what
+    the last window reaches (those rows and columns are simply not read).
+    A transposed convolution uses the geometry of the convolution it undoes.
+    """
+
+    def __init__(self, kernel, stride, pad, in_size):
+        self.kernel, self.stride, self.pad, self.in_size = kernel, stride, pad, in_size
+        self.padded_size = tuple(n + before + after for n, (before, after) in zip(in_size, pad))
+        self.out_size = tuple((p - k) // s + 1 for p, k, s in zip(self.padded_size, kernel, stride))
+
+
+# --- the plain references: NCHW, one slice per kernel offset -------------------------------------------------
+
+
+def _offset_slices(g, i, j):
+    """The rows and columns of the padded input that kernel offset (i, j) reads, one per output pixel."""
+    (sh, sw), (ho, wo) = g.stride, g.out_size
+    return slice(i, i + sh * ho, sh), slice(j, j + sw * wo, sw)
+
+
+def reference_im2col(x, g):
+    """im2col(x): x (N, C, H, W) -> (C*kh*kw, Ho*Wo*N), column (p, q, n) = the window of output pixel (p, q)."""
+    xp = backend.get_array_module(x)
+    padded = xp.pad(x, ((0, 0), (0, 0)) + tuple(g.pad))
+    (n, c), (kh, kw) = x.shape[:2], g.kernel
+    cols = xp.empty((c, kh, kw) + g.out_size + (n,), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _offset_slices(g, i, j)
+            cols[:, i, j] = padded[:, :, rows, columns].transpose(1, 2, 3, 0)
+    return cols.reshape(c * kh * kw, -1)
+
+
+def reference_col2im(cols, g, n):
+    """col2im(cols) -> (N, C, H, W): the adjoint of im2col, every column added back onto its window."""
+    xp = backend.get_array_module(cols)
+    kh, kw = g.kernel
+    c = cols.shape[0] // (kh * kw)
+    cols = cols.reshape((c, kh, kw) + g.out_size + (n,))
+    padded = xp.zeros((n, c) + g.padded_size, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _offset_slices(g, i, j)
+            padded[:, :, rows, columns] += cols[:, i, j].transpose(3, 0, 1, 2)
+    (top, _), (left, _) = g.pad
+    h, w = g.in_size
+    return padded[:, :, top:top + h, left:left + w]
+
+
+def _as_matrix(a):
+    """(N, C, Ho, Wo) -> (C, Ho*Wo*N), the column order of im2col."""
+    return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
+
+
+def reference_conv2d(x, W, g):
+    """y = W @ im2col(x): x (N, C, H, W), W (O, C, kh, kw) -> y (N, O, Ho, Wo)."""
+    y = W.reshape(W.shape[0], -1) @ reference_im2col(x, g)
+    return y.reshape((W.shape[0],) + g.out_size + (x.shape[0],)).transpose(3, 0, 1, 2)
+
+
+def reference_conv_transpose2d(y, W, g):
+    """x = col2im(W^T @ y): y (N, C_in, Ho, Wo), W (C_in, C_out, kh, kw) -> x (N, C_out, H, W)."""
+    return reference_col2im(W.reshape(W.shape[0], -1).T @ _as_matrix(y), g, y.shape[0])
+
+
+def reference_conv2d_weight(x, gy, g):
+    """gW = gy @ im2col(x)^T: x (N, C, H, W), gy (N, O, Ho, Wo) -> gW (O, C, kh, kw)."""
+    gW = _as_matrix(gy) @ reference_im2col(x, g).T
+    return gW.reshape((gy.shape[1], x.shape[1]) + g.kernel)
+
+
+# --- the fast kernels -----------------------------------------------------------------------------------------
+
+# Memory order. NumPy copies a strided view one innermost run at a time, and
+# MNIST-sized images have runs of 7 to 28 pixels, so gathering windows out of
+# NCHW memory spends its time on loop overhead. Convolution keeps its arrays
+# batch-innermost instead: channel, row, column, sample (CHWN). A window's
+# column then copies as runs of N contiguous values, the GEMM
+# W (O, C*kh*kw) @ col (C*kh*kw, Ho*Wo*N) writes CHWN directly, and the result
+# is handed out as an (N, O, Ho, Wo) view of that memory. NumPy and CuPy follow
+# strides, so later ops treat it as any NCHW array, elementwise ops keep its
+# order, and the next conv reads it without a copy. NCHW-ordered inputs (images
+# from a dataset, a Reshape after a Dense layer) are transposed once, on entry.
+
+
+def _chwn(a):
+    """(N, C, H, W) array -> its (C, H, W, N) transpose, contiguous; free when ``a`` came from a conv."""
+    return backend.get_array_module(a).ascontiguousarray(a.transpose(1, 2, 3, 0))
+
+
+def _nchw(a):
+    """(C, H, W, N) array -> the (N, C, H, W) view of it that callers see."""
+    return a.transpose(3, 0, 1, 2)
+
+
+def _padded(x, g):
+    """x (N, C, H, W) zero-padded to g.padded_size, as a contiguous (C, Hp, Wp, N) array."""
+    (top, bottom), (left, right) = g.pad
+    if not (top or bottom or left or right):
+        return _chwn(x)
+    n, c, h, w = x.shape
+    out = backend.get_array_module(x).empty((c,) + g.padded_size + (n,), dtype=x.dtype)
+    out[:, :top] = 0  # only the border is zeroed: the inside is written once, by the copy
+    out[:, top + h:] = 0
+    out[:, top:top + h, :left] = 0
+    out[:, top:top + h, left + w:] = 0
+    out[:, top:top + h, left:left + w] = x.transpose(1, 2, 3, 0)
+    return out
+
+
+def _cropped(padded, g):
+    """The (C, H, W, N) inside of a padded (C, Hp, Wp, N) array."""
+    (top, _), (left, _) = g.pad
+    h, w = g.in_size
+    return padded[:, top:top + h, left:left + w]
+
+
+def _im2col_rows(padded, g, rows):
+    """Padded (C, Hp, Wp, N) -> (C*kh*kw, rows*Wo*N): the columns of the output rows [start, stop).
+
+    One copy of a six-dimensional strided view (channel, kernel row, kernel column, output row, output
+    column, sample) that walks every window in place, instead of kh*kw separate slice copies.
+    """
+    xp = backend.get_array_module(padded)
+    start, stop = rows
+    c, n = padded.shape[0], padded.shape[3]
+    (kh, kw), (sh, sw), wo = g.kernel, g.stride, g.out_size[1]
+    step_c, step_h, step_w, step_n = padded.strides
+    windows = xp.lib.stride_tricks.as_strided(
+        padded[:, start * sh:], (c, kh, kw, stop - start, wo, n),
+        (step_c, step_h, step_w, step_h * sh, step_w * sw, step_n))
+    col = xp.empty(windows.shape, dtype=padded.dtype)
+    col[...] = windows
+    return col.reshape(c * kh * kw, -1)
+
+
+def _col2im_rows(col, g, rows, padded):
+    """The adjoint of _im2col_rows: add the columns of output rows [start, stop) onto ``padded`` (C, Hp, Wp, N).
+
+    One strided add per kernel offset (kh*kw adds of runs N long), never a loop over pixels.
+    """
+    start, stop = rows
+    (kh, kw), (sh, sw), wo = g.kernel, g.stride, g.out_size[1]
+    c, n = padded.shape[0], padded.shape[3]
+    col = col.reshape(c, kh, kw, stop - start, wo, n)
+    for i in range(kh):
+        top = start * sh + i
+        for j in range(kw):
+            padded[:, top:top + sh * (stop - start):sh, j:j + sw * wo:sw] += col[:, i, j]
+
+
+def im2col(x, g):
+    """im2col(x): x (N, C, H, W) -> (C*kh*kw, Ho*Wo*N), equal to reference_im2col.
+
+    Faster: the windows are gathered from batch-innermost memory in one strided copy.
+    """
+    return _im2col_rows(_padded(x, g), g, (0, g.out_size[0]))
+
+
+def col2im(cols, g, n):
+    """col2im(cols) -> (N, C, H, W), equal to reference_col2im (a view of CHWN memory).
+
+    Faster: each of the kh*kw strided adds runs over batch-innermost memory.
+    """
+    c = cols.shape[0] // (g.kernel[0] * g.kernel[1])
+    padded = backend.get_array_module(cols).zeros((c,) + g.padded_size + (n,), dtype=cols.dtype)
+    _col2im_rows(cols, g, (0, g.out_size[0]), padded)
+    return _nchw(_cropped(padded, g))
+
+
+# Bands. Columns are built and consumed a band of output rows at a time: a few
+# MB that stay in cache and come back from the heap on the next call, where one
+# whole-batch buffer (100+ MB for a 28x28 layer at batch 256) would be paged in
+# afresh on every step. Each band is one GEMM. Single-threaded, 1 to 4 MB
+# bands run W2 and W4 equally fast; with two BLAS threads fewer, larger GEMMs
+# mean fewer thread hand-offs, so the upper end is taken. On a GPU there is no
+# cache to stay in and every band costs kernel launches: one band there.
+BAND_BYTES = 4 << 20
+
+
+def _bands(xp, channels, g, n, itemsize):
+    """[(start, stop), ...]: the output rows of each band, for columns of ``channels`` input channels."""
+    rows = g.out_size[0]
+    if xp is not np:
+        return [(0, rows)]
+    row_bytes = channels * g.kernel[0] * g.kernel[1] * g.out_size[1] * n * itemsize
+    step = max(1, BAND_BYTES // max(row_bytes, 1))
+    return [(start, min(start + step, rows)) for start in range(0, rows, step)]
+
+
+def _gemm(a, b, out=None):
+    """a @ b. NumPy's matmul leaves BLAS for an inner dimension of 1 and crawls; broadcasting does not."""
+    xp = backend.get_array_module(a)
+    if a.shape[1] == 1:
+        return xp.multiply(a, b, out=out)
+    return xp.matmul(a, b, out=out)
+
+
+# The dual geometry. A stride-1 convolution can be computed from either side.
+# conv(x, W) with padding p equals the transposed convolution of x with the
+# kernel flipped and in/out swapped, under padding k - 1 - p (the "dual"
+# geometry), and vice versa. The columns of one side have C_in*kh*kw rows,
+# those of the other C_out*kh*kw: the kernels below take the side with fewer
+# channels, so a 16 -> 1 channel 3x3 convolution builds 9-row columns instead
+# of 144-row ones.
+
+
+def _dual(g):
+    """The geometry of the same stride-1 convolution seen from its output; None where there is none."""
+    if g.stride != (1, 1) or any(p > k - 1 for k, pads in zip(g.kernel, g.pad) for p in pads):
+        return None
+    return ConvGeometry(g.kernel, g.stride, tuple((k - 1 - top, k - 1 - bottom) for k, (top, bottom)
+                                                  in zip(g.kernel, g.pad)), g.out_size)
+
+
+def _flipped(W):
+    """W (A, B, kh, kw) -> (B, A, kh, kw) with every kernel turned by 180 degrees."""
+    return W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+
+
+def conv2d(x, W, g):
+    """y = W @ im2col(x): x (N, C, H, W), W (O, C, kh, kw) -> y (N, O, Ho, Wo), equal to reference_conv2d.
+
+    Faster: columns from CHWN memory, one cache-sized band of output rows per GEMM, the output written
+    in CHWN (a view of it is returned), and the dual side when it has fewer channels.
+    """
+    dual = _dual(g)
+    if dual is not None and W.shape[0] < W.shape[1]:
+        return conv_transpose2d(x, _flipped(W), dual)
+    xp = backend.get_array_module(x)
+    n, c = x.shape[:2]
+    padded = _padded(x, g)
+    kernels = W.reshape(W.shape[0], -1)
+    y = xp.empty((W.shape[0], g.out_size[0] * g.out_size[1] * n), dtype=x.dtype)
+    row = g.out_size[1] * n
+    for rows in _bands(xp, c, g, n, x.itemsize):
+        _gemm(kernels, _im2col_rows(padded, g, rows), out=y[:, rows[0] * row:rows[1] * row])
+    return _nchw(y.reshape((W.shape[0],) + g.out_size + (n,)))
+
+
+def conv_transpose2d(y, W, g):
+    """x = col2im(W^T @ y): y (N, C_in, Ho, Wo), W (C_in, C_out, kh, kw) -> x (N, C_out, H, W).
+
+    Equal to reference_conv_transpose2d. Faster: y read as CHWN, one cache-sized band of rows per GEMM
+    added straight onto the padded output, and the dual side when it has fewer channels.
+    """
+    dual = _dual(g)
+    if dual is not None and W.shape[0] < W.shape[1]:
+        return conv2d(y, _flipped(W), dual)
+    xp = backend.get_array_module(y)
+    n, c = y.shape[0], W.shape[1]
+    kernels_t = W.reshape(W.shape[0], -1).T
+    y_matrix = _chwn(y).reshape(W.shape[0], -1)
+    padded = xp.zeros((c,) + g.padded_size + (n,), dtype=y.dtype)
+    row = g.out_size[1] * n
+    for rows in _bands(xp, c, g, n, y.itemsize):
+        _col2im_rows(_gemm(kernels_t, y_matrix[:, rows[0] * row:rows[1] * row]), g, rows, padded)
+    return _nchw(_cropped(padded, g))
+
+
+def conv2d_weight(x, gy, g):
+    """gW = gy @ im2col(x)^T: x (N, C, H, W), gy (N, O, Ho, Wo) -> gW (O, C, kh, kw).
+
+    Equal to reference_conv2d_weight. Faster: columns from CHWN memory, one cache-sized band of rows per
+    GEMM summed into gW, and the dual side when gy has fewer channels than x.
+    """
+    xp = backend.get_array_module(x)
+    dual = _dual(g)
+    if dual is not None and gy.shape[1] < x.shape[1]:
+        return xp.ascontiguousarray(_flipped(conv2d_weight(gy, x, dual)))
+    n, c = x.shape[:2]
+    padded = _padded(x, g)
+    gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
+    gW = xp.zeros((gy.shape[1], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
+    row = g.out_size[1] * n
+    for rows in _bands(xp, c, g, n, x.itemsize):
+        gW += _gemm(gy_matrix[:, rows[0] * row:rows[1] * row], _im2col_rows(padded, g, rows).T)
+    return gW.reshape((gy.shape[1], c) + g.kernel)

@@ -1,0 +1,143 @@
+"""minigrad/kernels/conv.py: every fast kernel equals its plain reference, on drawn geometries, dtypes and devices."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+from minigrad.kernels import conv
+
+# the gpu fixture is set up once per test and serves every example: no per-example state to reset
+drawn = settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def xp(request):
+    """numpy, or the 'cuda' array module (the strict stand-in, or CuPy under MINIGRAD_TEST_CUDA=cupy)."""
+    return np if request.param == "cpu" else request.getfixturevalue("gpu")
+
+
+def on_host(xp, a):
+    return a if xp is np else xp.asnumpy(a)
+
+
+@st.composite
+def geometries(draw):
+    """Kernel, stride, asymmetric padding (some wider than a kernel reaches) and an input the kernel fits."""
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = tuple(draw(st.sampled_from([1, 1, 2, 3])) for _ in range(2))  # stride 1 often: the dual side
+    pad = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
+    in_size = tuple(draw(st.integers(max(1, k - before - after), 9)) for k, (before, after) in zip(kernel, pad))
+    return conv.ConvGeometry(kernel, stride, pad, in_size)
+
+
+@st.composite
+def cases(draw):
+    """A geometry, batch and channel counts, a dtype, a band size, and whether x arrives as a conv's output."""
+    return dict(g=draw(geometries()), n=draw(st.integers(1, 3)), c_in=draw(st.integers(1, 4)),
+                c_out=draw(st.integers(1, 4)), dtype=draw(st.sampled_from([np.float32, np.float64])),
+                band_bytes=draw(st.sampled_from([1, 1000, 4000, conv.BAND_BYTES])),
+                batch_innermost=draw(st.booleans()))
+
+
+@pytest.fixture(autouse=True)
+def restore_band_size():
+    saved = conv.BAND_BYTES
+    yield
+    conv.BAND_BYTES = saved
+
+
+def drawn_array(xp, case, shape, seed, batch_innermost=False):
+    """Uniform(-1, 1) values on the device; batch_innermost gives the (N, C, H, W) view of CHWN memory."""
+    a = np.random.default_rng(seed).uniform(-1, 1, shape).astype(case["dtype"])
+    if batch_innermost:
+        return xp.asarray(np.ascontiguousarray(a.transpose(1, 2, 3, 0))).transpose(3, 0, 1, 2)
+    return xp.asarray(a)
+
+
+def assert_equal_to_reference(xp, fast, reference):
+    fast, reference = on_host(xp, fast), on_host(xp, reference)
+    assert fast.shape == reference.shape and fast.dtype == reference.dtype
+    tol = 1e-5 if fast.dtype == np.float32 else 1e-12  # the two sum in different orders
+    np.testing.assert_allclose(fast, reference, rtol=tol, atol=tol * max(np.abs(reference).max(initial=0), 1.0))
+
+
+def operands(xp, case, seed):
+    """x (N, C_in, H, W), W (C_out, C_in, kh, kw), gy (N, C_out, Ho, Wo) for the case's geometry."""
+    g, n, c_in, c_out = case["g"], case["n"], case["c_in"], case["c_out"]
+    x = drawn_array(xp, case, (n, c_in) + g.in_size, seed, case["batch_innermost"])
+    W = drawn_array(xp, case, (c_out, c_in) + g.kernel, seed + 1)
+    gy = drawn_array(xp, case, (n, c_out) + g.out_size, seed + 2, case["batch_innermost"])
+    return x, W, gy
+
+
+# 16 -> 1 channels, stride 1 (as the W2 autoencoder's last layer), uneven padding: computed from its dual side
+dual_case = dict(g=conv.ConvGeometry((3, 4), (1, 1), ((0, 2), (3, 1)), (5, 4)), n=2, c_in=16, c_out=1,
+                 dtype=np.float64, band_bytes=1000, batch_innermost=False)
+
+
+@drawn
+@given(case=cases(), seed=st.integers(0, 2**16))
+@example(case=dual_case, seed=0)
+def test_im2col_and_col2im_equal_their_references(xp, case, seed):
+    conv.BAND_BYTES = case["band_bytes"]
+    x, _, _ = operands(xp, case, seed)
+    g = case["g"]
+    cols = conv.im2col(x, g)
+    assert np.array_equal(on_host(xp, cols), on_host(xp, conv.reference_im2col(x, g)))  # a copy: exact
+    assert_equal_to_reference(xp, conv.col2im(cols, g, case["n"]), conv.reference_col2im(cols, g, case["n"]))
+
+
+@drawn
+@given(case=cases(), seed=st.integers(0, 2**16))
+@example(case=dual_case, seed=0)
+def test_conv_products_equal_their_references(xp, case, seed):
+    """conv2d, conv_transpose2d (W read as (C_out, C_in): the transposed conv from gy's side) and conv2d_weight."""
+    conv.BAND_BYTES = case["band_bytes"]
+    x, W, gy = operands(xp, case, seed)
+    g = case["g"]
+    assert_equal_to_reference(xp, conv.conv2d(x, W, g), conv.reference_conv2d(x, W, g))
+    assert_equal_to_reference(xp, conv.conv_transpose2d(gy, W, g), conv.reference_conv_transpose2d(gy, W, g))
+    assert_equal_to_reference(xp, conv.conv2d_weight(x, gy, g), conv.reference_conv2d_weight(x, gy, g))
+
+
+@given(g=geometries(), n=st.integers(1, 2), c=st.integers(1, 2))
+def test_reference_im2col_is_the_window_of_each_output_pixel(g, n, c):
+    """Column (p, q, sample) row (channel, i, j) holds padded x[sample, channel, sh*p + i, sw*q + j]."""
+    x = np.random.default_rng(0).normal(size=(n, c) + g.in_size)
+    padded = np.pad(x, ((0, 0), (0, 0)) + g.pad)
+    (kh, kw), (sh, sw), (ho, wo) = g.kernel, g.stride, g.out_size
+    cols = conv.reference_im2col(x, g).reshape(c, kh, kw, ho, wo, n)
+    for index in np.ndindex(cols.shape):
+        channel, i, j, p, q, sample = index
+        assert cols[index] == padded[sample, channel, sh * p + i, sw * q + j]
+
+
+def test_a_stride_1_conv_to_fewer_channels_is_computed_from_its_dual_side(monkeypatch):
+    """16 -> 1 channels, 3x3: every column built or added back has 1*9 rows, not 16*9."""
+    rows_of_columns = []
+    im2col_rows, col2im_rows = conv._im2col_rows, conv._col2im_rows
+
+    def recording_im2col_rows(*args):
+        col = im2col_rows(*args)
+        rows_of_columns.append(("im2col", col.shape[0]))
+        return col
+
+    def recording_col2im_rows(col, *args):
+        rows_of_columns.append(("col2im", col.shape[0]))
+        col2im_rows(col, *args)
+
+    monkeypatch.setattr(conv, "_im2col_rows", recording_im2col_rows)
+    monkeypatch.setattr(conv, "_col2im_rows", recording_col2im_rows)
+    g = conv.ConvGeometry((3, 3), (1, 1), ((1, 1), (1, 1)), (6, 6))
+    x, W = np.ones((2, 16, 6, 6)), np.ones((1, 16, 3, 3))
+    y = conv.conv2d(x, W, g)
+    conv.conv2d_weight(x, y, g)
+    assert rows_of_columns == [("col2im", 9), ("im2col", 9)]
+
+
+@pytest.mark.parametrize("kernel", ["conv2d", "conv_transpose2d"])
+def test_outputs_are_batch_innermost_in_memory(kernel):
+    """The (N, C, H, W) result is a view of CHWN memory (samples adjacent), so the next conv copies runs N long."""
+    g = conv.ConvGeometry((3, 3), (2, 2), ((1, 1), (1, 1)), (8, 8))
+    x, W = np.ones((4, 3, 8, 8)), np.ones((5, 3, 3, 3))
+    out = conv.conv2d(x, W, g) if kernel == "conv2d" else conv.conv_transpose2d(np.ones((4, 5, 4, 4)), W, g)
+    assert out.strides[0] == out.itemsize
