@@ -152,82 +152,27 @@ class Tensor:
         """The same values, cut off from the graph."""
         return Tensor(self.data)
 
-    def to(self, device):
-        """A copy on ``device`` ('cpu' or 'cuda') that gradients flow back through."""
-        if device == self.device:
-            return self
-        from .ops.shape import ToDevice
-        return ToDevice(device)(self)
-
-    def astype(self, dtype):
-        from .ops.elementwise import Cast
-        dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else Cast(dtype)(self)
-
-    def float(self):
-        return self.astype(np.float32)
-
-    def double(self):
-        return self.astype(np.float64)
-
     # --- autograd ---------------------------------------------------------
     def backward(self, grad=None, retain_graph=False, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        The walk: sort the graph so each tensor comes after the tensors it was
+        made from, run every Function's backward from the last op to the first
+        (``backpropagate``), then add what reached each leaf to its ``.grad``.
+        """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad (no input had requires_grad=True)")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"backward(): output has shape {self.shape}; pass grad= for a non-scalar output")
-            grad = Tensor(backend.get_array_module(self.data).ones_like(self.data))
-        else:
-            grad = _grad_tensor_for(self, grad)
-        _backward_pass([self], [grad], retain_graph or create_graph, create_graph, wanted=None)
+        grad = _starting_grad(self, grad, "backward()", "grad=")
+        order = topological_sort([self])
+        grads = {id(self): grad}
+        backpropagate(order, grads, retain_graph or create_graph, create_graph)
+        _add_to_leaf_grads(order, grads, create_graph, handed_out={id(grad)})
 
     def zero_grad(self):
         self.grad = None
 
-    # --- operators (the ops live in minigrad.ops) --------------------------
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.div(other, self)
-
-    def __pow__(self, exponent):
-        return _ops.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return _ops.pow(base, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
+    # Operators (+ - * / ** @, indexing) and op methods (exp, sum, reshape, to, astype, ...) are the ops of
+    # minigrad/ops/, attached to Tensor in one table at the end of minigrad/ops/__init__.py.
 
     # comparisons give constant boolean tensors (masks); == stays identity so tensors hash
     def __lt__(self, other):
@@ -242,56 +187,24 @@ class Tensor:
     def __ge__(self, other):
         return Tensor(self.data >= _raw(other))
 
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def abs(self):
-        return _ops.abs(self)
-
-    def clip(self, min=None, max=None):
-        return _ops.clip(self, min, max)
-
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis, keepdims)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, *shape)
-
-    def transpose(self, *axes):
-        return _ops.transpose(self, *axes)
-
-    @property
-    def T(self):
-        return _ops.transpose(self)
-
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _grad_tensor_for(output, grad):
+def _starting_grad(output, grad, caller, argument):
+    """The gradient a walk starts from: ones for a scalar output, else ``grad`` checked against the output."""
+    if grad is None:
+        if output.data.size != 1:
+            raise RuntimeError(f"{caller}: output has shape {output.shape}; pass {argument} for a non-scalar output")
+        return Tensor(backend.get_array_module(output.data).ones_like(output.data))
     if not isinstance(grad, Tensor):  # a list, or an array on either device
         array = backend.get_array_module(grad).asarray(grad, dtype=output.dtype)
         grad = Tensor(backend.to_device(array, output.device))
     if grad.shape != output.shape:
-        raise ValueError(f"backward(): grad has shape {grad.shape}, expected the output's shape {output.shape}")
+        raise ValueError(f"{caller}: grad has shape {grad.shape}, expected the output's shape {output.shape}")
     if grad.dtype != output.dtype or grad.device != output.device:
-        raise ValueError(f"backward(): grad is {grad.dtype} on {grad.device}, expected the output's "
+        raise ValueError(f"{caller}: grad is {grad.dtype} on {grad.device}, expected the output's "
                          f"{output.dtype} on {output.device}")
     return grad
 
@@ -302,12 +215,16 @@ class Function:
     Subclasses write ``forward(*arrays) -> array`` and ``backward(grad_output)
     -> one gradient Tensor (or None) per input``. Forward keeps what backward
     needs as attributes; ``self.inputs`` and ``self.output`` are the Tensors.
-    ``self.needs_input_grad[i]`` says whether input i's gradient is wanted,
-    so backward can skip work nobody asked for.
+
+    ``self.needs_input_grad[i]`` says whether input i's gradient is wanted, so
+    backward can skip work nobody asked for. It is recorded with the inputs:
+    input i requires grad. ``mg.grad(outputs, inputs)`` narrows it, while it
+    walks, to the inputs on a path to the ones it was asked for.
     """
 
     inputs = None
     needs_input_grad = ()
+    released = False
 
     def __call__(self, *inputs):
         arrays = [t.data for t in inputs]
@@ -319,11 +236,13 @@ class Function:
         if _anomaly_mode:
             _check_finite(out, f"the output of {self.name}")
         result = Tensor(out)
-        if _grad_enabled and any(t._requires_grad for t in inputs):
-            result._requires_grad = True
-            result._fn = self
-            self.inputs = inputs
-            self._output = weakref.ref(result)
+        if _grad_enabled:
+            needs = tuple([t._requires_grad for t in inputs])  # a list inside: half the cost of a generator
+            if True in needs:  # record: the result remembers this Function, which remembers its inputs
+                self.inputs, self.needs_input_grad = inputs, needs
+                self._output = weakref.ref(result)
+                result._requires_grad = True
+                result._fn = self
         return result
 
     @property
@@ -366,13 +285,18 @@ def _check_inputs_agree(fn, arrays):
                         "convert one with .float() or .double() first")
 
 
-def _topological_order(roots):
-    """Tensors reachable from roots that need gradients, each after all tensors it depends on."""
+# --- the graph walk -------------------------------------------------------------------------------------------
+
+def topological_sort(roots):
+    """The tensors reachable from roots that need a gradient, each after every tensor it was made from.
+
+    Depth-first with an explicit stack, so a chain of 10,000 ops needs no recursion.
+    """
     order, visited = [], set()
     stack = [(root, False) for root in roots]
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
+        tensor, inputs_listed = stack.pop()
+        if inputs_listed:  # its inputs are all in order now
             order.append(tensor)
             continue
         if id(tensor) in visited:
@@ -382,7 +306,7 @@ def _topological_order(roots):
         fn = tensor._fn
         if fn is None:
             continue
-        if getattr(fn, "released", False):
+        if fn.released:
             raise RuntimeError(
                 f"backward through {fn.name} a second time: its saved values were freed after the first backward. "
                 "Pass retain_graph=True to the first backward() if you need to go through the graph twice.")
@@ -392,69 +316,65 @@ def _topological_order(roots):
     return order
 
 
-def _backward_pass(roots, root_grads, retain_graph, create_graph, wanted):
-    """Walk the graph from roots in reverse topological order.
+def backpropagate(order, grads, retain_graph, create_graph, keep=frozenset()):
+    """Run each Function's backward, from the last op to the first, adding what it returns to its inputs' grads.
 
-    wanted=None accumulates into the leaves' ``.grad``; otherwise wanted is a
-    list of tensors whose gradients are returned (``.grad`` untouched), and
-    only the part of the graph that leads to them is walked.
+    ``grads`` maps id(tensor) to its gradient and starts with the roots'. When
+    the loop reaches a tensor, every tensor made from it has already sent its
+    share back, so its gradient is complete. The gradients of leaves, and of
+    the tensors whose ids are in ``keep``, are left in ``grads``; the others
+    are dropped once used. Without retain_graph each Function frees what it
+    saved for backward.
     """
-    order = _topological_order(roots)
-    if wanted is None:
-        leads_to_wanted = None
-    else:
-        wanted_ids = {id(t) for t in wanted}
-        leads_to_wanted = set()
-        for tensor in order:  # inputs come before the tensors built from them
-            fn = tensor._fn
-            if id(tensor) in wanted_ids or (fn is not None and any(id(i) in leads_to_wanted for i in fn.inputs)):
-                leads_to_wanted.add(id(tensor))
-    grads = {}
-    for root, grad in zip(roots, root_grads):
-        _accumulate(grads, root, grad)
-    handed_out = {id(g) for g in root_grads}  # gradient Tensors that someone else already holds
-    found = {}
-    with _grad_mode(create_graph):
+    backend.tune_allocator()  # once per process: training frees and re-makes the same buffers every step
+    with _grad_mode(create_graph):  # create_graph: the backward ops are recorded, so gradients have gradients
         for tensor in reversed(order):
-            grad = grads.pop(id(tensor), None)
-            if grad is None:
+            fn, key = tensor._fn, id(tensor)
+            grad = grads.get(key) if fn is None or key in keep else grads.pop(key, None)
+            if fn is None or grad is None:
                 continue
-            if leads_to_wanted is not None:
-                if id(tensor) in wanted_ids:
-                    found[id(tensor)] = grad
-                if id(tensor) not in leads_to_wanted:
-                    continue
-            fn = tensor._fn
-            if fn is None:
-                if wanted is None:
-                    tensor.grad = _leaf_grad(tensor.grad, grad, create_graph, handed_out)
-                continue
-            inputs = fn.inputs
-            if leads_to_wanted is None:
-                fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
-            else:
-                fn.needs_input_grad = tuple(id(t) in leads_to_wanted for t in inputs)
-            needs = fn.needs_input_grad
-            try:
-                input_grads = fn.backward(grad)
-            except FloatingPointError as exc:  # an op inside this backward made a nan: say whose backward it was
-                if not _anomaly_mode:
-                    raise
-                raise FloatingPointError(f"{exc} (in {fn.name}.backward)") from None
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
+            inputs, needs = fn.inputs, fn.needs_input_grad
+            input_grads = _run_backward(fn, grad)
             if not retain_graph:
                 fn.release()
             for inp, inp_grad, needed in zip(inputs, input_grads, needs):
-                if inp_grad is None or not needed:
-                    continue
-                if inp_grad.data.shape != inp.data.shape or inp_grad.data.dtype != inp.data.dtype:
-                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {inp_grad.shape} and dtype "
-                                       f"{inp_grad.dtype} for an input of shape {inp.shape} and dtype {inp.dtype}")
-                if _anomaly_mode:
-                    _check_finite(inp_grad.data, f"the gradient {fn.name}.backward computed")
-                _accumulate(grads, inp, inp_grad)
-    return found
+                if needed and inp_grad is not None:
+                    if inp_grad.data.shape != inp.data.shape or inp_grad.data.dtype != inp.data.dtype:
+                        raise _wrong_gradient(fn, inp, inp_grad)
+                    if _anomaly_mode:
+                        _check_finite(inp_grad.data, f"the gradient {fn.name}.backward computed")
+                    _accumulate(grads, inp, inp_grad)
+
+
+def _run_backward(fn, grad):
+    """fn.backward(grad) as a tuple, one entry per input; under detect_anomaly a nan also names this backward."""
+    try:
+        input_grads = fn.backward(grad)
+    except FloatingPointError as exc:
+        if not _anomaly_mode:
+            raise
+        raise FloatingPointError(f"{exc} (in {fn.name}.backward)") from None
+    return input_grads if isinstance(input_grads, tuple) else (input_grads,)
+
+
+def _wrong_gradient(fn, inp, inp_grad):
+    return RuntimeError(f"{fn.name}.backward returned a gradient of shape {inp_grad.shape} and dtype "
+                        f"{inp_grad.dtype} for an input of shape {inp.shape} and dtype {inp.dtype}")
+
+
+def _accumulate(grads, tensor, grad):
+    key = id(tensor)
+    previous = grads.get(key)
+    grads[key] = grad if previous is None else previous + grad
+
+
+def _add_to_leaf_grads(order, grads, create_graph, handed_out):
+    """Add the gradient that reached each leaf to its ``.grad`` (what Tensor.backward leaves behind)."""
+    with _grad_mode(create_graph):
+        for tensor in order:
+            grad = grads.get(id(tensor))
+            if tensor._fn is None and grad is not None:
+                tensor.grad = _leaf_grad(tensor.grad, grad, create_graph, handed_out)
 
 
 def _leaf_grad(previous, grad, create_graph, handed_out):
@@ -472,11 +392,7 @@ def _leaf_grad(previous, grad, create_graph, handed_out):
     return grad
 
 
-def _accumulate(grads, tensor, grad):
-    key = id(tensor)
-    previous = grads.get(key)
-    grads[key] = grad if previous is None else previous + grad
-
+# --- mg.grad: the same walk, pruned to the wanted inputs, leaving .grad alone ----------------------------------
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
     """Gradients of outputs with respect to inputs, as a tuple; ``.grad`` is left untouched.
@@ -487,6 +403,18 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    grads = _output_grads(outputs, grad_outputs, inputs)
+    wanted = {id(t) for t in inputs}
+    if grads:
+        order, on_path = prune_to_wanted(topological_sort([t for t in outputs if id(t) in grads]), wanted)
+        with _only_toward(order, on_path):
+            backpropagate(order, grads, create_graph if retain_graph is None else retain_graph, create_graph,
+                          keep=wanted)
+    return tuple(_found_or_zeros(grads, t) for t in inputs)
+
+
+def _output_grads(outputs, grad_outputs, inputs):
+    """{id(output): its starting gradient} for the outputs that require grad, after checking the arguments."""
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
@@ -496,23 +424,43 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"grad(): input {i} does not require grad")
-    roots, root_grads = [], []
+    grads = {}
     for out, g in zip(outputs, grad_outputs):
-        if not out.requires_grad:
-            continue
-        if g is None:
-            if out.data.size != 1:
-                raise RuntimeError(f"grad(): output has shape {out.shape}; pass grad_outputs for a non-scalar output")
-            g = Tensor(backend.get_array_module(out.data).ones_like(out.data))
-        roots.append(out)
-        root_grads.append(_grad_tensor_for(out, g))
-    retain = create_graph if retain_graph is None else retain_graph
-    found = _backward_pass(roots, root_grads, retain, create_graph, wanted=inputs) if roots else {}
-    result = []
-    for t in inputs:
-        g = found.get(id(t))
-        result.append(g if g is not None else Tensor(backend.get_array_module(t.data).zeros_like(t.data)))
-    return tuple(result)
+        if out.requires_grad:
+            _accumulate(grads, out, _starting_grad(out, g, "grad()", "grad_outputs"))
+    return grads
 
 
-from . import ops as _ops  # noqa: E402  (the ops need Tensor and Function defined first)
+def prune_to_wanted(order, wanted):
+    """The part of a topological order that lies on a path to a wanted tensor (ids in ``wanted``).
+
+    Returns that order and the set of its tensors' ids. mg.grad walks only
+    this part: nothing else can change a wanted gradient.
+    """
+    on_path = set()
+    for tensor in order:  # inputs come before the tensors made from them
+        fn = tensor._fn
+        if id(tensor) in wanted or (fn is not None and any(id(i) in on_path for i in fn.inputs)):
+            on_path.add(id(tensor))
+    return [t for t in order if id(t) in on_path], on_path
+
+
+@contextlib.contextmanager
+def _only_toward(order, on_path):
+    """While mg.grad walks, each Function computes only the input gradients on a path to a wanted tensor
+    (a gradient penalty wants d/dx, not the weights' gradients); the recorded needs come back afterwards."""
+    fns = [t._fn for t in order if t._fn is not None]
+    recorded = [fn.needs_input_grad for fn in fns]
+    for fn in fns:
+        fn.needs_input_grad = tuple([id(t) in on_path for t in fn.inputs])
+    try:
+        yield
+    finally:
+        for fn, needs in zip(fns, recorded):
+            if not fn.released:
+                fn.needs_input_grad = needs
+
+
+def _found_or_zeros(grads, tensor):
+    found = grads.get(id(tensor))
+    return Tensor(backend.get_array_module(tensor.data).zeros_like(tensor.data)) if found is None else found

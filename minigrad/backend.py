@@ -92,10 +92,18 @@ def array_module(device):
     return np if check_device(device) == "cpu" else gpu_module()
 
 
-def to_numpy(array):
-    if isinstance(array, np.ndarray) or np.isscalar(array):
-        return np.asarray(array)
-    return gpu_module().asnumpy(array)
+def to_numpy(x):
+    """A NumPy array of x: a NumPy or CuPy array, a Tensor, a scalar or a list (copied only off the GPU)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if _gpu_module is not None and isinstance(x, _gpu_module.ndarray):
+        return _gpu_module.asnumpy(x)
+    if hasattr(x, "__cuda_array_interface__"):  # a CuPy array made before minigrad looked CuPy up
+        return gpu_module().asnumpy(x)
+    data = getattr(x, "data", None)  # a Tensor holds its array in .data (a NumPy scalar's .data is a buffer)
+    if isinstance(data, np.ndarray) or (_gpu_module is not None and isinstance(data, _gpu_module.ndarray)):
+        return to_numpy(data)
+    return np.asarray(x)
 
 
 def to_device(array, device):
@@ -132,25 +140,34 @@ def set_default_device(device):
     _default_device = check_device(device)
 
 
-def _keep_freed_memory_in_process():
-    """Stop glibc returning big buffers to the OS on every free.
+_allocator_tuned = False
 
-    Each training step frees and re-allocates the same large arrays; with
-    glibc's defaults every one comes back as fresh pages that fault in again
-    (tens of thousands of page faults per step). Raising the mmap and trim
-    thresholds keeps those blocks in the heap for reuse.
+
+def tune_allocator():
+    """Keep freed memory in the process instead of giving it back to the OS (glibc only; once per process).
+
+    A training step frees and re-allocates the same large arrays every time.
+    With glibc's defaults each of them is mmap'ed, returned to the OS on free
+    and faults back in page by page on the next step: tens of thousands of
+    page faults per step (see benchmarks/bench.py's faults per step). Raising
+    glibc's mmap and trim thresholds keeps those blocks in the heap for reuse.
+
+    This changes the whole process's allocator, so it is not done at import:
+    minigrad calls it the first time a graph is walked (backpropagate), and
+    calling it again does nothing. Set ``MINIGRAD_NO_TUNING=1`` to leave the
+    allocator alone. Returns whether the thresholds were set.
     """
-    if os.environ.get("MINIGRAD_KEEP_MALLOC"):
-        return
-    path = ctypes.util.find_library("c")
+    global _allocator_tuned
+    if _allocator_tuned:
+        return False
+    _allocator_tuned = True
+    if os.environ.get("MINIGRAD_NO_TUNING", "") not in ("", "0"):
+        return False
     try:
-        libc = ctypes.CDLL(path)
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
     except (OSError, AttributeError, TypeError):  # not glibc: nothing to tune
-        return
+        return False
     m_trim_threshold, m_mmap_threshold = -1, -3
     mallopt(m_mmap_threshold, 32 << 20)  # glibc's ceiling for this threshold on 64-bit
     mallopt(m_trim_threshold, 1 << 30)
-
-
-_keep_freed_memory_in_process()
+    return True

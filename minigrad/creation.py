@@ -34,18 +34,19 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     return Tensor(xp.array(array, dtype=dtype, copy=True), requires_grad=requires_grad)
 
 
-def _shape(shape):
+def normalize_shape(shape):
+    """The tuple meant by ``*shape`` arguments: f(2, 3) and f((2, 3)) both give (2, 3) (zeros, reshape, ...)."""
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad=False):
     xp = backend.array_module(_resolve_device(device))
-    return Tensor(xp.zeros(_shape(shape), dtype=_resolve_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(xp.zeros(normalize_shape(shape), dtype=_resolve_dtype(dtype)), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad=False):
     xp = backend.array_module(_resolve_device(device))
-    return Tensor(xp.ones(_shape(shape), dtype=_resolve_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(xp.ones(normalize_shape(shape), dtype=_resolve_dtype(dtype)), requires_grad=requires_grad)
 
 
 def zeros_like(t, requires_grad=False):
@@ -58,11 +59,11 @@ def ones_like(t, requires_grad=False):
 
 def randn(*shape, dtype=None, device=None, requires_grad=False):
     """Standard normal samples from minigrad's generator (seed it with mg.manual_seed)."""
-    data = rng.normal(_shape(shape), dtype=_resolve_dtype(dtype), device=_resolve_device(device))
+    data = rng.normal(normalize_shape(shape), dtype=_resolve_dtype(dtype), device=_resolve_device(device))
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1) from minigrad's generator."""
-    data = rng.uniform(_shape(shape), dtype=_resolve_dtype(dtype), device=_resolve_device(device))
+    data = rng.uniform(normalize_shape(shape), dtype=_resolve_dtype(dtype), device=_resolve_device(device))
     return Tensor(data, requires_grad=requires_grad)

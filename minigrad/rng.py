@@ -27,10 +27,6 @@ def set_rng_state(state):
     _generator.bit_generator.state = state
 
 
-def generator():
-    return _generator
-
-
 def normal(shape, dtype=np.float32, device="cpu", std=1.0, mean=0.0):
     values = _generator.standard_normal(shape, dtype=np.float32 if np.dtype(dtype) == np.float32 else np.float64)
     if std != 1.0 or mean != 0.0:

@@ -163,7 +163,7 @@ def latent_scatter(z, labels, path, *, title="Latent space", class_names=None, m
     indexed by label); the legend shows the names. At most ``max_points``
     points, drawn at random with ``seed``, are plotted to keep files small.
     """
-    z, labels = _numpy(z), _numpy(labels).ravel()
+    z, labels = backend.to_numpy(z), backend.to_numpy(labels).ravel()
     if z.ndim != 2 or z.shape[1] not in (2, 3) or len(z) != len(labels):
         raise ValueError(f"latent_scatter: expected z of shape (N, 2) or (N, 3) and N labels, "
                          f"got z {z.shape} and {len(labels)} labels")
@@ -219,7 +219,7 @@ def loss_curves(history, path, *, title="Training curves", ylabel="loss", log_sc
 def threshold_histogram(groups, threshold, path, *, title="Reconstruction error", xlabel="reconstruction error",
                         bins=50):
     """Overlaid histograms of named groups (e.g. normal / abnormal) and a vertical threshold line."""
-    groups = {name: _numpy(values).ravel() for name, values in groups.items()}
+    groups = {name: backend.to_numpy(values).ravel() for name, values in groups.items()}
     everything = np.concatenate(list(groups.values()))
     edges = np.histogram_bin_edges(everything, bins=bins)
     fig = Figure(figsize=(6.4, 4.2))
@@ -241,8 +241,8 @@ def roc_curve(scores, labels):
     0/False otherwise; higher ``scores`` mean "more positive". The curve
     starts at (0, 0) with threshold +inf; tied scores make one step.
     """
-    scores = _numpy(scores).astype(np.float64).ravel()
-    labels = _numpy(labels).ravel()
+    scores = backend.to_numpy(scores).astype(np.float64).ravel()
+    labels = backend.to_numpy(labels).ravel()
     if len(scores) != len(labels):
         raise ValueError(f"roc_curve: {len(scores)} scores but {len(labels)} labels")
     if not np.isin(labels, (0, 1)).all():
@@ -509,20 +509,9 @@ def _first_values(tensor):
 
 # ------------------------------------------------------------------ helpers
 
-def _numpy(x):
-    """A NumPy array from an array, a minigrad Tensor, a CuPy array or a list."""
-    if isinstance(x, np.ndarray):
-        return x
-    if callable(getattr(x, "numpy", None)):
-        return np.asarray(x.numpy())
-    if hasattr(x, "__cuda_array_interface__"):
-        return backend.to_numpy(x)
-    return np.asarray(x)
-
-
 def _as_images(batch):
     """(N, H, W) grey or (N, H, W, 3) colour images from any of the layouts in the module docstring."""
-    images = _numpy(batch)
+    images = backend.to_numpy(batch)
     if images.ndim == 2:
         side = math.isqrt(images.shape[1])
         if side * side != images.shape[1]:
@@ -534,7 +523,7 @@ def _as_images(batch):
         images = images[..., 0]
     if images.ndim != 3 and not (images.ndim == 4 and images.shape[-1] == 3):
         raise ValueError(f"expected images shaped (N, H, W), (N, C, H, W), (N, H, W, C) or (N, H*W), "
-                         f"got {_numpy(batch).shape}")
+                         f"got {backend.to_numpy(batch).shape}")
     return images
 
 

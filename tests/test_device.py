@@ -226,3 +226,70 @@ def test_minigrad_device_cuda_puts_new_tensors_on_cuda(gpu, monkeypatch):
     monkeypatch.setenv("MINIGRAD_DEVICE", "cuda")
     monkeypatch.setattr(mg.backend, "_default_device", None)  # read the variable again, as a fresh process would
     assert mg.tensor([1.0]).device == "cuda" and mg.randn(2).device == "cuda"
+
+
+def test_to_numpy_takes_arrays_on_either_device_tensors_scalars_and_lists(gpu):
+    on_cpu = np.arange(3.0)
+    assert mg.backend.to_numpy(on_cpu) is on_cpu  # no copy on the CPU
+    on_cuda = mg.tensor(on_cpu, device="cuda")
+    for value in (on_cuda, on_cuda.data, mg.tensor(on_cpu)):
+        converted = mg.backend.to_numpy(value)
+        assert type(converted) is np.ndarray and converted.tolist() == [0.0, 1.0, 2.0]
+    assert mg.backend.to_numpy(np.float32(2.5)).dtype == np.float32
+    assert mg.backend.to_numpy([1, 2]).tolist() == [1, 2] and mg.backend.to_numpy(3.0).ndim == 0
+
+
+class RecordingLibc:
+    """Stands in for glibc: remembers every mallopt call."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def mallopt(self, option, value):
+        self.calls.append((option, value))
+        return 1
+
+
+@pytest.mark.parametrize("opt_out, tuned", [(None, True), ("1", False), ("0", True)])
+def test_the_allocator_is_tuned_once_by_the_first_backward_unless_opted_out(monkeypatch, opt_out, tuned):
+    calls = []
+    monkeypatch.setattr(mg.backend, "_allocator_tuned", False)
+    monkeypatch.setattr(mg.backend.ctypes, "CDLL", lambda path: RecordingLibc(calls))
+    if opt_out is None:
+        monkeypatch.delenv("MINIGRAD_NO_TUNING", raising=False)
+    else:
+        monkeypatch.setenv("MINIGRAD_NO_TUNING", opt_out)
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert calls == []  # making tensors and ops tunes nothing
+    for _ in range(3):
+        (x * x).sum().backward()
+    assert calls == ([(-3, 32 << 20), (-1, 1 << 30)] if tuned else [])  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+
+
+def test_the_allocator_is_left_alone_where_there_is_no_glibc(monkeypatch):
+    def no_libc(path):
+        raise OSError("no such library")
+
+    monkeypatch.setattr(mg.backend, "_allocator_tuned", False)
+    monkeypatch.setattr(mg.backend.ctypes, "CDLL", no_libc)
+    monkeypatch.delenv("MINIGRAD_NO_TUNING", raising=False)
+    assert mg.backend.tune_allocator() is False
+    (mg.tensor([1.0], requires_grad=True) * 2).sum().backward()  # and training goes on
+
+
+def test_importing_minigrad_changes_nothing_process_wide():
+    script = ("import ctypes\n"
+              "calls = []\n"
+              "class Libc:\n"
+              "    def mallopt(self, option, value):\n"
+              "        calls.append(option)\n"
+              "ctypes.CDLL = lambda path: Libc()\n"
+              "import minigrad as mg\n"
+              "import minigrad.functional, minigrad.nn, minigrad.optim\n"
+              "x = mg.randn(3, requires_grad=True)\n"
+              "assert calls == [], calls\n"
+              "(x * x).sum().backward()\n"
+              "assert calls == [-3, -1], calls\n")
+    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_NO_TUNING"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr

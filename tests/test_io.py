@@ -1,6 +1,15 @@
 """minigrad.io: save/load of nested state, atomic writes, clear errors."""
+import errno
+import io as builtin_io
+import json
 import math
+import os
 import pickle
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +19,7 @@ from hypothesis.extra import numpy as hnp
 
 from minigrad import io
 
+REPO = str(Path(__file__).resolve().parents[1])
 
 def same(a, b):
     """Structural equality: same container types, keys in order, equal arrays (NaN equals NaN)."""
@@ -139,4 +149,170 @@ def test_foreign_files_are_refused_with_the_path(tmp_path, write):
     path = tmp_path / "foreign.npz"
     write(path)
     with pytest.raises(ValueError, match=r"foreign.npz is not a file written by minigrad.save"):
+        io.load(path)
+
+
+# ---------------------------------------------------------------- no temporary file left behind (item 3)
+
+def temporaries(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+KILLED_MID_SAVE = """
+import os, signal, sys
+sys.path.insert(0, {repo!r})
+from minigrad import io
+with io.atomic_file(sys.argv[1]) as f:
+    f.write(b"x" * 100000)
+    f.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_save_killed_mid_write_leaves_a_temporary_that_the_next_save_sweeps(tmp_path):
+    path = tmp_path / "big.npz"
+    io.save({"epoch": 1}, path)
+    child = subprocess.run([sys.executable, "-c", KILLED_MID_SAVE.format(repo=REPO), str(path)], timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    left, = temporaries(tmp_path)
+    assert left.startswith(".big.npz.") and io.load(path) == {"epoch": 1}
+    io.save({"epoch": 2}, path)
+    assert temporaries(tmp_path) == [] and io.load(path) == {"epoch": 2}
+
+
+def test_a_temporary_of_a_live_process_is_left_alone(tmp_path):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        busy = tmp_path / f".state.npz.{sleeper.pid}.abcd1234.tmp"
+        other_target = tmp_path / ".state.npz.5.99999999.x1.tmp"   # a temporary of "state.npz.5"
+        busy.write_bytes(b"being written")
+        other_target.write_bytes(b"not ours")
+        io.save({"a": 1}, tmp_path / "state.npz")
+        assert busy.exists() and other_target.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    io.save({"a": 2}, tmp_path / "state.npz")
+    assert not busy.exists() and other_target.exists()
+
+
+def test_a_failing_rename_removes_the_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "state.npz"
+    io.save({"epoch": 1}, path)
+
+    def rename_fails(source, target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(io.os, "replace", rename_fails)
+    with pytest.raises(PermissionError):
+        io.save({"epoch": 2}, path)
+    monkeypatch.undo()
+    assert temporaries(tmp_path) == [] and io.load(path) == {"epoch": 1}
+
+
+def test_saving_onto_a_folder_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"folder.npz is a folder; give the path of a file"):
+        io.save({"a": 1}, tmp_path / "folder.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.npz"]
+
+
+class FullDisk(builtin_io.FileIO):
+    """A file on a full disk: every write fails with ENOSPC, as does the flush when it is closed."""
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("size", [10, 100000], ids=["fails-at-close", "fails-while-writing"])
+def test_a_full_disk_removes_the_temporary(tmp_path, monkeypatch, size):
+    path = tmp_path / "state.npz"
+    io.save({"epoch": 1}, path)
+    monkeypatch.setattr(io, "open", lambda descriptor, mode: builtin_io.BufferedWriter(FullDisk(descriptor, "wb")),
+                        raising=False)
+    with pytest.raises(OSError, match="No space left on device"):
+        with io.atomic_file(path) as f:
+            f.write(b"x" * size)
+    monkeypatch.undo()
+    assert temporaries(tmp_path) == [] and io.load(path) == {"epoch": 1}
+
+
+def test_the_saved_file_gets_the_usual_permissions(tmp_path):
+    io.save({"a": 1}, tmp_path / "state.npz")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "state.npz").stat().st_mode) == 0o666 & ~mask
+
+
+# ---------------------------------------------------------------- damaged and forged files (item 5)
+
+def test_every_flipped_byte_gives_a_value_error_naming_the_file_or_the_same_content(tmp_path):
+    state = {"epoch": 3, "w": np.arange(64, dtype=np.float32), "names": ["a", "b"]}
+    good = tmp_path / "good.npz"
+    io.save(state, good)
+    blob = good.read_bytes()
+    bad = tmp_path / "flipped.npz"
+    for position in range(0, len(blob), 3):
+        bad.write_bytes(blob[:position] + bytes([blob[position] ^ 0x5A]) + blob[position + 1:])
+        try:
+            back = io.load(bad)
+        except ValueError as error:
+            assert "flipped.npz" in str(error), (position, error)
+        else:
+            assert same(back, state), position
+
+
+def forged(path, header):
+    """An .npz holding one float array and ``header`` as its '__minigrad__' entry."""
+    np.savez(path, array_0=np.ones(2), __minigrad__=np.array(header if isinstance(header, str) else json.dumps(header)))
+
+
+def node(structure):
+    return {"format": "minigrad-save", "version": 1, "structure": structure}
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("{not json", r"'__minigrad__' is not valid JSON"),
+    ([1, 2], r"should hold a JSON object, it holds a list"),
+    ("[" * 5000 + "]" * 5000, r"not valid JSON|nested more than"),
+    (node({"type": "dict", "items": 5}), r"obj is a dict without a list of items"),
+    (node({"type": "dict", "items": [[1, {"type": "value", "value": 1}]]}), r"not \[str key, value\] pairs"),
+    (node({"type": "list", "items": [{"kind": "value"}]}), r"obj\[0\] should be described by an object with a 'type'"),
+    (node({"type": "array", "key": "array_9"}), r"obj refers to the array entry 'array_9'"),
+    (node({"type": "array", "key": "__minigrad__"}), r"refers to the array entry '__minigrad__'"),
+    (node({"type": "numpy_scalar", "key": "array_0"}), r"should be a NumPy scalar, entry 'array_0' has shape \(2,\)"),
+    (node({"type": "float", "value": "one"}), r"obj should be a float written as a string"),
+    (node({"type": "value", "value": [1]}), r"obj should be an int, bool, str or null"),
+    (node({"type": "pickle"}), r"obj has the unknown type 'pickle'"),
+    (node(None), r"obj should be described by an object"),
+], ids=["json", "list", "deep-json", "items", "keys", "no-type", "missing-array", "header-as-array", "scalar",
+        "float", "value", "unknown", "none"])
+def test_forged_headers_give_one_value_error_naming_file_and_entry(tmp_path, header, expected):
+    path = tmp_path / "forged.npz"
+    forged(path, header)
+    with pytest.raises(ValueError, match=rf"minigrad.load: .*forged.npz .*{expected}"):
+        io.load(path)
+
+
+def test_a_deeply_nested_forged_structure_is_refused_not_a_recursion_error(tmp_path):
+    structure = {"type": "value", "value": 1}
+    for _ in range(io.MAX_DEPTH + 5):
+        structure = {"type": "list", "items": [structure]}
+    path = tmp_path / "deep.npz"
+    forged(path, node(structure))
+    with pytest.raises(ValueError, match=r"deep.npz is damaged or forged: obj(\[0\])+ is nested more than 100 levels"):
+        io.load(path)
+    nested = 1
+    for _ in range(io.MAX_DEPTH + 5):
+        nested = [nested]
+    with pytest.raises(ValueError, match="nested more than 100 levels deep"):
+        io.save(nested, tmp_path / "deep2.npz")
+    assert not (tmp_path / "deep2.npz").exists()
+
+
+def test_an_object_array_inside_is_refused_naming_the_entry(tmp_path):
+    path = tmp_path / "objects.npz"
+    np.savez(path, array_0=np.array([None, 1], dtype=object),
+             __minigrad__=np.array(json.dumps(node({"type": "array", "key": "array_0"}))))
+    with pytest.raises(ValueError, match=r"objects.npz is damaged or forged: entry 'array_0' cannot be read"):
         io.load(path)

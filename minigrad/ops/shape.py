@@ -4,12 +4,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-
-
-def _normalize_shape(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+from ..creation import normalize_shape
 
 
 class Reshape(Function):
@@ -131,7 +126,7 @@ class ToDevice(Function):
 
 
 def reshape(x, *shape):
-    shape = _normalize_shape(shape)
+    shape = normalize_shape(shape)
     if shape == x.shape:
         return x
     known = int(np.prod([n for n in shape if n != -1]))
@@ -143,7 +138,7 @@ def reshape(x, *shape):
 
 
 def transpose(x, *axes):
-    axes = _normalize_shape(axes)
+    axes = normalize_shape(axes)
     if not axes:  # reverse them all (x.T): nothing to check
         return Transpose(tuple(reversed(range(x.ndim))))(x)
     if sorted(a % x.ndim for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
