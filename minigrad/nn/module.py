@@ -106,11 +106,15 @@ class Module:
     def load_state_dict(self, state, strict=True):
         """Copy ``state`` (name -> array or Tensor) into this module's parameters and buffers.
 
-        Every problem (missing keys, unexpected keys, wrong shapes) is reported
-        in one ValueError before anything is changed; strict=False tolerates
-        missing and unexpected keys, never wrong shapes. Values are converted
-        to each parameter's dtype and moved to its device.
+        Every problem (missing keys, unexpected keys, wrong shapes, values that
+        are not arrays, of another kind of dtype, NaN or infinite, or beyond the
+        parameter's dtype's range) is reported in one ValueError before anything
+        is changed; strict=False tolerates missing and unexpected keys, nothing
+        else. Values are converted to each parameter's dtype and moved to its device.
         """
+        if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected a dict of name -> array, "
+                             f"got a {type(state).__name__}")
         own = {name: tensor for name, tensor, _ in self._named_state()}
         problems = []
         if strict:
@@ -120,18 +124,34 @@ class Module:
                 problems.append("missing keys: " + ", ".join(missing))
             if unexpected:
                 problems.append("unexpected keys: " + ", ".join(unexpected))
-        wrong = [f"{name} (checkpoint {tuple(np.shape(_raw(state[name])))}, model {own[name].shape})"
-                 for name in own if name in state and tuple(np.shape(_raw(state[name]))) != own[name].shape]
+        present = [name for name in own if name in state]
+        not_arrays = [f"{name} (a {type(state[name]).__name__})" for name in present if not _is_array(state[name])]
+        if not_arrays:
+            problems.append("not arrays or Tensors: " + ", ".join(not_arrays))
+        present = [name for name in present if _is_array(state[name])]
+        wrong = [f"{name} (checkpoint {tuple(_raw(state[name]).shape)}, model {own[name].shape})"
+                 for name in present if tuple(_raw(state[name]).shape) != own[name].shape]
         if wrong:
             problems.append("wrong shapes: " + ", ".join(wrong))
+        loaded, bad_values = {}, []
+        for name in present:
+            values = backend.to_numpy(_raw(state[name]))
+            problem = _value_problem(values, own[name].dtype)
+            if problem:
+                bad_values.append(f"{name} ({problem})")
+            else:
+                with np.errstate(over="ignore"):  # overflow is reported below, by name
+                    loaded[name] = np.array(values, dtype=own[name].dtype)
+                if not np.isfinite(loaded[name]).all() and loaded[name].dtype.kind == "f":
+                    bad_values.append(f"{name} (values up to {np.abs(values).max():.3g} do not fit "
+                                      f"{own[name].dtype})")
+        if bad_values:
+            problems.append("bad values: " + ", ".join(bad_values))
         if problems:
             raise ValueError(f"{type(self).__name__}.load_state_dict: the state does not fit this model; "
                              + "; ".join(problems))
-        loaded = {name: backend.to_device(np.array(backend.to_numpy(_raw(state[name])), dtype=tensor.dtype),
-                                          tensor.device)
-                  for name, tensor in own.items() if name in state}
         for name, values in loaded.items():
-            own[name].data = values
+            own[name].data = backend.to_device(values, own[name].device)
         return self
 
     # --- modes, devices, dtypes ------------------------------------------
@@ -189,6 +209,25 @@ class Module:
 
 def _raw(value):
     return value.data if isinstance(value, Tensor) else value
+
+
+def _is_array(value):
+    """A Tensor or a NumPy/CuPy array or scalar; a Python list or number is not (its dtype would be a guess)."""
+    return isinstance(value, Tensor) or (hasattr(value, "shape") and hasattr(value, "dtype"))
+
+
+def _kind(dtype):
+    """'float', 'integer', 'bool', or the dtype's name for every other kind (complex, str, object)."""
+    return {"f": "float", "i": "integer", "u": "integer", "b": "bool"}.get(dtype.kind, str(dtype))
+
+
+def _value_problem(values, dtype):
+    """Why ``values`` cannot become a ``dtype`` parameter or buffer, or None."""
+    if _kind(values.dtype) != _kind(dtype):
+        return f"dtype {values.dtype}, expected {_kind(dtype)} values for {dtype}"
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        return f"{int(np.isnan(values).sum())} NaN and {int(np.isinf(values).sum())} infinite values"
+    return None
 
 
 class Sequential(Module):
