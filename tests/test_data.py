@@ -518,3 +518,65 @@ def test_loader_accepts_a_tuple_of_arrays_and_lists():
 def test_loader_moves_batches_to_the_cpu_device():
     (xb,), = list(data.DataLoader(np.ones((3, 2)), batch_size=3, device="cpu"))
     assert isinstance(xb, np.ndarray)
+
+
+# ---------------------------------------------------------------- DataLoader mid-pass state (issue 14, item 8)
+
+def passes(loader, count):
+    return [np.concatenate([b for (b,) in loader]) for _ in range(count)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 9), shuffle=st.booleans(), drop_last=st.booleans(),
+       seed=st.integers(0, 2**32 - 1), cut=st.integers(0, 50), earlier_passes=st.integers(0, 2))
+def test_a_state_taken_mid_pass_replays_the_rest_of_that_pass_and_every_later_one(
+        n, batch_size, shuffle, drop_last, seed, cut, earlier_passes):
+    def make(loader_seed):
+        return data.DataLoader(np.arange(n), batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                               seed=loader_seed)
+
+    straight = make(seed)
+    expected = [[b for (b,) in straight] for _ in range(earlier_passes + 2)]
+    interrupted = make(seed)
+    for _ in range(earlier_passes):
+        list(interrupted)
+    batches = iter(interrupted)
+    taken = [next(batches)[0] for _ in range(min(cut, len(interrupted)))]
+    state = interrupted.state_dict()
+
+    resumed = make(seed + 1)
+    resumed.load_state_dict(state)
+    assert resumed.state_dict() == state
+    rest = [b for (b,) in resumed]
+    got = taken + rest
+    assert len(got) == len(expected[earlier_passes])
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected[earlier_passes]))
+    assert all(np.array_equal(a, b) for (a,), b in zip(resumed, expected[earlier_passes + 1]))
+
+
+def test_a_pass_left_early_counts_as_finished():
+    loader = data.DataLoader(np.arange(30), batch_size=4, shuffle=True, seed=3)
+    for step, _ in enumerate(loader):
+        if step == 2:
+            break
+    state = loader.state_dict()
+    assert set(state) == {"rng"}
+    twin = data.DataLoader(np.arange(30), batch_size=4, shuffle=True, seed=99)
+    twin.load_state_dict(state)
+    np.testing.assert_array_equal(passes(twin, 1)[0], passes(loader, 1)[0])
+
+
+def test_a_mid_pass_state_into_another_loader_is_refused_by_name():
+    loader = data.DataLoader(np.arange(30), batch_size=4, shuffle=True, seed=3)
+    batches = iter(loader)
+    next(batches)
+    state = loader.state_dict()
+    with pytest.raises(ValueError, match=r"taken 1 batches into a pass over 30 samples in batches of 4; this loader "
+                                         r"has 20 samples in batches of 4"):
+        data.DataLoader(np.arange(20), batch_size=4, shuffle=True).load_state_dict(state)
+    with pytest.raises(ValueError, match=r"batches_done must be an integer in 0..8, got 99"):
+        data.DataLoader(np.arange(30), batch_size=4).load_state_dict(dict(state, batches_done=99))
+    with pytest.raises(ValueError, match=r"'rng' is not a PCG64 state"):
+        data.DataLoader(np.arange(30), batch_size=4).load_state_dict({"rng": {"bit_generator": "MT19937"}})
+    with pytest.raises(ValueError, match=r"expected a dict with the generator state under 'rng'"):
+        data.DataLoader(np.arange(30), batch_size=4).load_state_dict([1, 2])

@@ -16,6 +16,10 @@ class DataLoader:
     so a seed fixes the whole sequence of epochs; ``state_dict()`` /
     ``load_state_dict()`` save and restore that generator, so a resumed run
     continues with the very permutations the uninterrupted run would draw.
+    Taken in the middle of a pass, the state also holds the generator as it
+    was when the pass began and how many batches the pass has yielded: a
+    loader that loads it replays the rest of that pass, same order, from
+    the next batch on. A pass left early (``break``) counts as finished.
 
     Batches are gathered with one fancy index per array (no per-sample
     loop). They are NumPy arrays of the arrays' own dtype; converting to
@@ -41,6 +45,8 @@ class DataLoader:
         self.drop_last = drop_last
         self.device = device
         self.rng = np.random.default_rng(seed)
+        self._pass = None    # [generator state when the pass in progress began, batches it has yielded]
+        self._replay = None  # (that state, batches to skip) of a mid-pass state just loaded
 
     @property
     def num_samples(self):
@@ -53,20 +59,57 @@ class DataLoader:
         return math.ceil(self.num_samples / self.batch_size)
 
     def __iter__(self):
+        first = 0
+        if self._replay is not None:
+            self.rng.bit_generator.state, first = self._replay
+            self._replay = None
         # The permutation is drawn when the pass starts, so the generator
         # state saved between passes fixes every later pass.
+        self._pass = [self.rng.bit_generator.state, first]
         order = self.rng.permutation(self.num_samples) if self.shuffle else None
-        for batch in range(len(self)):
-            start = batch * self.batch_size
-            rows = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
-            yield tuple(self._place(array[rows]) for array in self.arrays)
+        try:
+            for batch in range(first, len(self)):
+                start = batch * self.batch_size
+                rows = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
+                self._pass[1] = batch + 1  # counted before the yield: the caller holds this batch from now on
+                yield tuple(self._place(array[rows]) for array in self.arrays)
+        finally:
+            self._pass = None
 
     def _place(self, batch):
         return batch if self.device is None else backend.to_device(batch, self.device)
 
     def state_dict(self):
-        """The shuffling generator's state (a JSON-friendly dict)."""
-        return {"rng": self.rng.bit_generator.state}
+        """JSON-friendly: the shuffling generator's state, and where a pass in progress stands."""
+        in_progress = self._pass or self._replay
+        if not in_progress:
+            return {"rng": self.rng.bit_generator.state}
+        pass_start, batches_done = in_progress
+        return {"rng": pass_start, "batches_done": batches_done,
+                "num_samples": self.num_samples, "batch_size": self.batch_size}
 
     def load_state_dict(self, state):
+        """Restore a state_dict(); one taken mid-pass must come from a loader of the same data and batch size."""
+        if not isinstance(state, dict) or not isinstance(state.get("rng"), dict):
+            raise ValueError(f"DataLoader.load_state_dict: expected a dict with the generator state under 'rng', "
+                             f"got {state!r:.80}")
+        done = state.get("batches_done", 0)
+        if done:
+            mine = {"num_samples": self.num_samples, "batch_size": self.batch_size}
+            theirs = {key: state.get(key) for key in mine}
+            if theirs != mine:
+                raise ValueError(f"DataLoader.load_state_dict: the state was taken {done} batches into a pass over "
+                                 f"{theirs['num_samples']} samples in batches of {theirs['batch_size']}; this loader "
+                                 f"has {mine['num_samples']} samples in batches of {mine['batch_size']}, so the rest "
+                                 f"of that pass cannot be replayed")
+            if not isinstance(done, int) or isinstance(done, bool) or not 0 < done <= len(self):
+                raise ValueError(f"DataLoader.load_state_dict: batches_done must be an integer in 0..{len(self)}, "
+                                 f"got {done!r}")
+        trial = np.random.default_rng()
+        try:
+            trial.bit_generator.state = state["rng"]
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"DataLoader.load_state_dict: 'rng' is not a {type(trial.bit_generator).__name__} "
+                             f"state ({error})") from None
         self.rng.bit_generator.state = state["rng"]
+        self._replay = (state["rng"], done) if done else None
