@@ -101,7 +101,7 @@ class Conv2D(_Conv):
     """2-D convolution, NCHW: weight (out_channels, in_channels, kh, kw), bias (out_channels,).
 
     padding: an int, a pair, 'valid' or 'same' (output ceil(H / stride), the
-    odd pad at the bottom/right as in Keras). Starts as PyTorch's Conv2d:
+    odd pad at the bottom/right as in Keras). Starts as torch.nn.Conv2d:
     weight and bias uniform in +-1/sqrt(in_channels * kh * kw).
     """
 
@@ -120,7 +120,7 @@ class ConvTranspose2D(_Conv):
 
     Output (H - 1) * stride + kh - 2 * padding + output_padding, as PyTorch;
     padding='same' gives H * stride, as Keras' Conv2DTranspose. Starts as
-    PyTorch's ConvTranspose2d: uniform in +-1/sqrt(out_channels * kh * kw).
+    torch.nn.ConvTranspose2d: uniform in +-1/sqrt(out_channels * kh * kw).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, bias=True):
