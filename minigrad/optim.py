@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from . import backend
+from . import backend, kernels
 from .autograd import Tensor, no_grad
 
 
@@ -32,6 +32,7 @@ class Optimizer:
 
     hyper_names = ()
     counters = ()  # slots that are Python ints (Adam's step), not arrays
+    second_moments = ()  # slots that average squares: a negative value in a loaded state is corrupt
 
     def __init__(self, params, **hyper):
         self.params = _check_params(type(self).__name__, params)
@@ -92,17 +93,21 @@ class Optimizer:
                 "slots": [{name: _copy_to_numpy(value) for name, value in slots.items()} for slots in self.slots]}
 
     def load_state_dict(self, state):
-        """Restore what ``state_dict`` gave; every mismatch is listed in one error, before anything changes."""
-        name = type(self).__name__
+        """Restore what ``state_dict`` gave.
+
+        Every problem (naming its key: ``hyper``, ``steps``, ``slots[i]['exp_avg']``, ...) is listed in
+        one ValueError, raised before anything changes: a refused state leaves the optimizer as it was.
+        """
         problems = _state_problems(self, state)
         if problems:
-            raise ValueError(f"{name}.load_state_dict: the state does not fit this optimizer:\n  "
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state does not fit this optimizer:\n  "
                              + "\n  ".join(problems))
+        slots = [{key: int(value) if key in self.counters else _array_like(value, p.data)
+                  for key, value in saved.items()}
+                 for p, saved in zip(self.params, state["slots"])]
         self._set_hyper(state["hyper"])
         self.steps = int(state["steps"])
-        self.slots = [{key: int(value) if key in self.counters else _array_like(value, p.data)
-                       for key, value in saved.items()}
-                      for p, saved in zip(self.params, state["slots"])]
+        self.slots = slots
 
 
 def _follow_device(slots, param):
@@ -137,16 +142,28 @@ def _check_params(name, params):
 
 
 def _number_at_least(opt, what, value, low):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= low:
-        raise ValueError(f"{type(opt).__name__}: {what} must be a number >= {low}, got {value!r}")
+    """A finite real number >= low: an infinite lr or eps turns every parameter into inf or NaN."""
+    if not _is_real(value) or not low <= value < math.inf:
+        raise ValueError(f"{type(opt).__name__}: {what} must be a finite number >= {low:g}, got {value!r}")
     return float(value)
 
 
 def _fraction(opt, what, value):
     """A decay rate in [0, 1): 1 would freeze the running average forever."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+    if not _is_real(value) or not 0.0 <= value < 1.0:
         raise ValueError(f"{type(opt).__name__}: {what} must lie in [0, 1), got {value!r}")
     return float(value)
+
+
+def _flag(opt, what, value):
+    """True or False, nothing merely truthy: bool("False") is True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{type(opt).__name__}: {what} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def _copy_to_numpy(value):
@@ -160,42 +177,85 @@ def _array_like(value, param):
 
 
 def _state_problems(opt, state):
-    """Everything about ``state`` that does not fit ``opt``, as readable lines."""
+    """Everything about ``state`` that does not fit ``opt``, as readable lines, each naming its key."""
     name = type(opt).__name__
     if not isinstance(state, dict):
         return [f"expected a dict from {name}.state_dict(), got {type(state).__name__}"]
     missing = [key for key in ("optimizer", "hyper", "steps", "slots") if key not in state]
     if missing:
         return [f"missing entries {missing}"]
-    if state["optimizer"] != name:
-        return [f"it was saved by {state['optimizer']}, not {name}"]
+    if not isinstance(state["optimizer"], str) or state["optimizer"] != name:
+        return [f"'optimizer': it was saved by {state['optimizer']}, not {name}"]
+    problems = _hyper_problems(opt, state["hyper"]) + _count_problems("'steps'", state["steps"])
+    slots = state["slots"]
+    if not isinstance(slots, (list, tuple)):
+        problems.append(f"'slots': expected a list with a dict per parameter, got {type(slots).__name__}")
+    elif len(slots) != len(opt.params):
+        problems.append(f"'slots': it holds slots for {len(slots)} parameters, this optimizer has {len(opt.params)}")
+    if problems:
+        return problems
+    expected = set(opt._slot_names(opt._checked_hyper(state["hyper"])))
+    for i, (p, saved) in enumerate(zip(opt.params, slots)):
+        problems += _slot_problems(opt, f"slots[{i}]", saved, p, expected)
+    return problems
+
+
+def _hyper_problems(opt, hyper):
+    if not isinstance(hyper, dict):
+        return [f"'hyper': expected a dict of hyper-parameters, got {type(hyper).__name__}"]
     problems = []
-    hyper = state["hyper"]
     missing = [key for key in opt.hyper_names if key not in hyper]
     unexpected = [key for key in hyper if key not in opt.hyper_names]
     if missing:
-        problems.append(f"missing hyper-parameters {missing}")
+        problems.append(f"'hyper': missing hyper-parameters {missing}")
     if unexpected:
-        problems.append(f"unexpected hyper-parameters {unexpected}")
+        problems.append(f"'hyper': unexpected hyper-parameters {unexpected}")
     if not missing:
         try:
-            hyper = opt._checked_hyper(hyper)
+            opt._checked_hyper(hyper)
         except ValueError as error:
-            problems.append(str(error))
-    if len(state["slots"]) != len(opt.params):
-        problems.append(f"it holds slots for {len(state['slots'])} parameters, this optimizer has {len(opt.params)}")
-    if problems:
-        return problems
-    expected = set(opt._slot_names(hyper))
-    for i, (p, saved) in enumerate(zip(opt.params, state["slots"])):
-        if saved and set(saved) != expected:  # an empty dict: a parameter that was never updated
-            problems.append(f"parameter {i}: slots {sorted(saved)}, expected {sorted(expected)}")
-            continue
-        for key, value in saved.items():
-            if key not in opt.counters and tuple(np.shape(value)) != p.shape:
-                problems.append(f"parameter {i}: slot '{key}' has shape {tuple(np.shape(value))}, "
-                                f"the parameter has shape {p.shape}")
+            problems.append(f"'hyper': {error}")
     return problems
+
+
+def _count_problems(where, value):
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value < 0:
+        return [f"{where}: expected a count of steps (an int >= 0), got {value!r}"]
+    return []
+
+
+def _slot_problems(opt, where, saved, param, expected):
+    if not isinstance(saved, dict):
+        return [f"{where}: expected a dict of slots (empty for a parameter never updated), got {saved!r}"]
+    if saved and set(saved) != expected:  # an empty dict: a parameter that was never updated
+        return [f"{where}: slots {sorted(saved, key=str)}, expected {sorted(expected)}"]
+    problems = []
+    for key, value in saved.items():
+        at = f"{where}[{key!r}]"
+        if key in opt.counters:
+            problems += _count_problems(at, value)
+        else:
+            problems += _slot_array_problems(at, value, param, second_moment=key in opt.second_moments)
+    return problems
+
+
+def _slot_array_problems(where, value, param, second_moment):
+    """A saved slot must be a finite floating-point NumPy array of the parameter's shape (what state_dict gives)."""
+    if not isinstance(value, np.ndarray):
+        return [f"{where}: expected a NumPy array, got {type(value).__name__}"]
+    if value.dtype.kind != "f":
+        return [f"{where}: expected floating-point values, got dtype {value.dtype}"]
+    if value.shape != param.shape:
+        return [f"{where}: has shape {value.shape}, the parameter has shape {param.shape}"]
+    if not np.isfinite(value).all():
+        return [f"{where}: holds NaN or infinite values"]
+    if value.size and np.abs(value).max() > np.finfo(param.dtype).max:
+        return [f"{where}: holds values up to {np.abs(value).max():.3g}, beyond the range of the "
+                f"parameter's {param.dtype}"]
+    if second_moment and (value < 0).any():
+        return [f"{where}: holds negative values (down to {value.min():.3g}); it averages squared gradients, "
+                "so it is never below 0"]
+    return []
 
 
 class SGD(Optimizer):
@@ -215,7 +275,7 @@ class SGD(Optimizer):
     def _checked_hyper(self, hyper):
         checked = dict(super()._checked_hyper(hyper),
                        momentum=_number_at_least(self, "momentum", hyper["momentum"], 0.0),
-                       nesterov=bool(hyper["nesterov"]),
+                       nesterov=_flag(self, "nesterov", hyper["nesterov"]),
                        weight_decay=_number_at_least(self, "weight_decay", hyper["weight_decay"], 0.0))
         if checked["nesterov"] and checked["momentum"] == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
@@ -228,9 +288,7 @@ class SGD(Optimizer):
         if self.weight_decay:
             grad = grad + self.weight_decay * param
         if self.momentum:
-            buf = slots["momentum_buffer"]
-            buf *= self.momentum
-            buf += grad
+            buf = slots["momentum_buffer"] = self.momentum * slots["momentum_buffer"] + grad
             grad = grad + self.momentum * buf if self.nesterov else buf
         param -= self.lr * grad
 
@@ -272,6 +330,7 @@ class RMSProp(Optimizer):
 
     hyper_names = ("lr", "rho", "eps", "momentum", "centered", "eps_inside_sqrt", "initial_accumulator",
                    "weight_decay")
+    second_moments = ("square_avg",)
 
     def __init__(self, params, lr=1e-3, rho=0.9, eps=1e-7, momentum=0.0, centered=False, eps_inside_sqrt=False,
                  initial_accumulator=0.0, weight_decay=0.0):
@@ -294,8 +353,8 @@ class RMSProp(Optimizer):
                     rho=_fraction(self, "rho", hyper["rho"]),
                     eps=_number_at_least(self, "eps", hyper["eps"], 0.0),
                     momentum=_number_at_least(self, "momentum", hyper["momentum"], 0.0),
-                    centered=bool(hyper["centered"]),
-                    eps_inside_sqrt=bool(hyper["eps_inside_sqrt"]),
+                    centered=_flag(self, "centered", hyper["centered"]),
+                    eps_inside_sqrt=_flag(self, "eps_inside_sqrt", hyper["eps_inside_sqrt"]),
                     initial_accumulator=_number_at_least(self, "initial_accumulator",
                                                          hyper["initial_accumulator"], 0.0),
                     weight_decay=_number_at_least(self, "weight_decay", hyper["weight_decay"], 0.0))
@@ -310,32 +369,12 @@ class RMSProp(Optimizer):
         return slots
 
     def _update(self, param, grad, slots):
-        xp = backend.get_array_module(param)
         if self.weight_decay:
             grad = grad + self.weight_decay * param
-        work = xp.multiply(grad, grad)  # scratch for every intermediate: one temporary array per step
-        square_avg = slots["square_avg"]
-        _moving_average(square_avg, work, self.rho, work)
-        if self.centered:
-            grad_avg = slots["grad_avg"]
-            _moving_average(grad_avg, grad, self.rho, work)
-            variance = xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=work), out=work)
-        else:
-            variance = square_avg
-        if self.eps_inside_sqrt:
-            denominator = xp.sqrt(xp.add(variance, self.eps, out=work), out=work)
-        else:
-            denominator = xp.sqrt(variance, out=work)
-            denominator += self.eps
-        scaled = xp.divide(grad, denominator, out=work)
-        if self.momentum:
-            buf = slots["momentum_buffer"]
-            buf *= self.momentum
-            buf += scaled
-            scaled = xp.multiply(buf, self.lr, out=work)
-        else:
-            scaled *= self.lr
-        param -= scaled
+        # the class docstring's formula, in place: kernels/optim.py holds it as written beside the kernel
+        kernels.rmsprop_update(param, grad, slots["square_avg"], lr=self.lr, rho=self.rho, eps=self.eps,
+                               eps_inside_sqrt=self.eps_inside_sqrt, grad_avg=slots.get("grad_avg"),
+                               momentum=self.momentum, momentum_buffer=slots.get("momentum_buffer"))
 
 
 class Adam(Optimizer):
@@ -359,6 +398,7 @@ class Adam(Optimizer):
 
     hyper_names = ("lr", "betas", "eps", "weight_decay", "decoupled")
     counters = ("step",)
+    second_moments = ("exp_avg_sq",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled)
@@ -371,37 +411,18 @@ class Adam(Optimizer):
                     betas=(_fraction(self, "beta1", betas[0]), _fraction(self, "beta2", betas[1])),
                     eps=_number_at_least(self, "eps", hyper["eps"], 0.0),
                     weight_decay=_number_at_least(self, "weight_decay", hyper["weight_decay"], 0.0),
-                    decoupled=bool(hyper["decoupled"]))
+                    decoupled=_flag(self, "decoupled", hyper["decoupled"]))
 
     def _slot_names(self, hyper):
         return ("step", "exp_avg", "exp_avg_sq")
 
     def _update(self, param, grad, slots):
-        xp = backend.get_array_module(param)
-        beta1, beta2 = self.betas
         if self.weight_decay and self.decoupled:
             param *= 1 - self.lr * self.weight_decay
         elif self.weight_decay:
             grad = grad + self.weight_decay * param
         slots["step"] += 1
-        t = slots["step"]
-        m, v = slots["exp_avg"], slots["exp_avg_sq"]
-        work = xp.empty_like(param)  # scratch for every intermediate: one temporary array per step
-        _moving_average(m, grad, beta1, work)
-        _moving_average(v, xp.multiply(grad, grad, out=work), beta2, work)
-        # lr * m_hat / (sqrt(v_hat) + eps) = (lr * r / c1) * m / (sqrt(v) + eps * r),  c1 = 1 - beta1^t,
-        # r = sqrt(1 - beta2^t): the bias corrections become Python floats and the array work one pass shorter
-        c1, r = 1 - beta1 ** t, math.sqrt(1 - beta2 ** t)
-        denominator = xp.sqrt(v, out=work)
-        denominator += self.eps * r
-        update = xp.divide(m, denominator, out=work)
-        update *= self.lr * r / c1
-        param -= update
-
-
-def _moving_average(average, new, decay, work):
-    """average = decay * average + (1 - decay) * new, in place; ``work`` is scratch (it may be ``new`` itself)."""
-    xp = backend.get_array_module(average)
-    contribution = xp.multiply(new, 1 - decay, out=work)
-    average *= decay
-    average += contribution
+        # m, v, m_hat, v_hat and the step of the class docstring, in place: kernels/optim.py holds the
+        # formula as written beside the kernel
+        kernels.adam_update(param, grad, slots["exp_avg"], slots["exp_avg_sq"], step=slots["step"],
+                            lr=self.lr, betas=self.betas, eps=self.eps)

@@ -286,7 +286,7 @@ def test_load_state_dict_lists_every_mismatch_and_changes_nothing():
     with pytest.raises(ValueError, match="beta2") as error:
         opt.load_state_dict(state)
     state["hyper"]["betas"] = (0.9, 0.999)
-    with pytest.raises(ValueError, match=r"parameter 0: slot 'exp_avg' has shape \(3, 3\)"):
+    with pytest.raises(ValueError, match=r"slots\[0\]\['exp_avg'\]: has shape \(3, 3\)"):
         opt.load_state_dict(state)
     assert "Adam.load_state_dict" in str(error.value)
     with pytest.raises(ValueError, match="saved by SGD"):
@@ -296,6 +296,102 @@ def test_load_state_dict_lists_every_mismatch_and_changes_nothing():
     after = opt.state_dict()
     assert after["hyper"] == before["hyper"]
     assert all(np.array_equal(a["exp_avg"], b["exp_avg"]) for a, b in zip(after["slots"], before["slots"]))
+
+
+def set_hyper(name, value):
+    def corrupt(state):
+        state["hyper"][name] = value
+    return corrupt
+
+
+def set_slot(index, name, value):
+    def corrupt(state):
+        state["slots"][index][name] = value
+    return corrupt
+
+
+def set_entry(name, value):
+    def corrupt(state):
+        state[name] = value
+    return corrupt
+
+
+def scale_slot(index, name, factor, dtype=np.float32):
+    def corrupt(state):
+        state["slots"][index][name] = state["slots"][index][name].astype(dtype) * np.array(factor, dtype)
+    return corrupt
+
+
+# (optimizer, how the saved state is spoiled, what the error must say): each of these used to load and then
+# raise ZeroDivisionError or a math domain error at the next step, turn the parameters into NaN or inf, or
+# crash inside load_state_dict itself
+CORRUPT_STATES = {
+    "inf lr": ("adam", set_hyper("lr", math.inf), r"'hyper': Adam: lr must be a finite number >= 0, got inf"),
+    "nan eps": ("rmsprop", set_hyper("eps", math.nan), r"'hyper': RMSProp: eps must be a finite number"),
+    "lr as a string": ("sgd", set_hyper("lr", "1.5"), r"'hyper': SGD: lr must be a finite number >= 0, got '1.5'"),
+    "a string for a flag": ("sgd", set_hyper("nesterov", "False"), r"nesterov must be True or False, got 'False'"),
+    "hyper not a dict": ("adam", set_entry("hyper", [0.001]), r"'hyper': expected a dict of hyper-parameters"),
+    "negative step count": ("adam", set_entry("steps", -1), r"'steps': expected a count of steps \(an int >= 0\)"),
+    "fractional step count": ("sgd", set_entry("steps", 2.5), r"'steps': expected a count"),
+    "adam's step -1": ("adam", set_slot(1, "step", -1), r"slots\[1\]\['step'\]: expected a count of steps"),
+    "adam's step as a string": ("adam", set_slot(0, "step", "2"), r"slots\[0\]\['step'\]: expected a count"),
+    "negative second moment": ("adam", scale_slot(0, "exp_avg_sq", -1.0),
+                               r"slots\[0\]\['exp_avg_sq'\]: holds negative values .* never below 0"),
+    "negative accumulator": ("rmsprop", scale_slot(2, "square_avg", -1.0), r"slots\[2\]\['square_avg'\]: holds negative"),
+    "slots of None": ("adam", set_entry("slots", [None, None, None]), r"slots\[0\]: expected a dict of slots"),
+    "slots not a list": ("adam", set_entry("slots", {"0": {}}), r"'slots': expected a list with a dict per parameter"),
+    "nan moment": ("adam", scale_slot(0, "exp_avg", math.nan), r"slots\[0\]\['exp_avg'\]: holds NaN or infinite"),
+    "beyond float32": ("sgd", scale_slot(0, "momentum_buffer", 1e40, np.float64),
+                       r"slots\[0\]\['momentum_buffer'\]: holds values up to .*e\+(39|40), beyond the range of the "
+                       r"parameter's float32"),
+    "int slot": ("sgd", scale_slot(0, "momentum_buffer", 1, np.int64), r"expected floating-point values, got dtype int64"),
+    "complex slot": ("adam", scale_slot(1, "exp_avg", 1, np.complex64), r"got dtype complex64"),
+    "bool slot": ("rmsprop", scale_slot(0, "square_avg", 1, bool), r"got dtype bool"),
+    "string slot": ("adam", set_slot(0, "exp_avg", np.array([["1.5"] * 4] * 6)), r"got dtype <U3"),
+    "list slot": ("adam", set_slot(2, "exp_avg", [[0.0]] * 4), r"slots\[2\]\['exp_avg'\]: expected a NumPy array, "
+                                                                r"got list"),
+    "wrong shape": ("rmsprop", set_slot(1, "square_avg", np.zeros(5, np.float32)),
+                    r"slots\[1\]\['square_avg'\]: has shape \(5,\), the parameter has shape \(4,\)"),
+}
+OPTIMIZERS = {"sgd": RESUMABLE["sgd"], "rmsprop": RESUMABLE["rmsprop"], "adam": RESUMABLE["adam"]}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT_STATES))
+def test_a_corrupt_state_is_refused_naming_the_key_and_leaves_the_optimizer_untouched(case, tmp_path):
+    kind, corrupt, message = CORRUPT_STATES[case]
+    x, arrays = two_layer_problem()
+    params = [mg.tensor(a, requires_grad=True) for a in arrays]
+    opt = OPTIMIZERS[kind](params)
+    train(opt, params, x, 3)
+    mg.save(opt.state_dict(), tmp_path / "optimizer.npz")
+    state = mg.load(tmp_path / "optimizer.npz")   # as a checkpoint brings it back
+    corrupt(state)
+    before = opt.state_dict()
+    slots_before = opt.slots
+
+    with pytest.raises(ValueError, match=message) as error:
+        opt.load_state_dict(state)
+    assert str(error.value).startswith(f"{type(opt).__name__}.load_state_dict: the state does not fit")
+
+    after = opt.state_dict()
+    assert opt.slots is slots_before
+    assert (after["hyper"], after["steps"]) == (before["hyper"], before["steps"])
+    for saved, kept in zip(before["slots"], after["slots"]):
+        assert saved.keys() == kept.keys()
+        assert all(np.array_equal(saved[key], kept[key]) for key in saved)
+
+
+def test_a_state_through_save_and_load_passes_the_checks_in_every_variant(tmp_path):
+    x, arrays = two_layer_problem()
+    variants = [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.5, nesterov=True),
+                lambda p: optim.RMSProp(p, centered=True, momentum=0.9, eps_inside_sqrt=True),
+                lambda p: optim.RMSProp.tf1(p), lambda p: optim.Adam(p, weight_decay=0.1, decoupled=True)]
+    for make in variants:
+        params = [mg.tensor(a, requires_grad=True) for a in arrays]
+        opt = make(params)
+        train(opt, params, x, 2)
+        mg.save(opt.state_dict(), tmp_path / "optimizer.npz")
+        make(params).load_state_dict(mg.load(tmp_path / "optimizer.npz"))
 
 
 def test_parameters_without_grad_are_skipped():
@@ -373,7 +469,7 @@ def test_updates_run_on_the_gpu_array_module(case, gpu):
 # --- bad input ------------------------------------------------------------------
 
 @pytest.mark.parametrize("make, message", [
-    (lambda p: optim.SGD(p, lr=-0.1), "SGD: lr must be a number >= 0"),
+    (lambda p: optim.SGD(p, lr=-0.1), "SGD: lr must be a finite number >= 0"),
     (lambda p: optim.SGD(p, lr=0.1, momentum=-1), "SGD: momentum"),
     (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "nesterov=True needs a momentum"),
     (lambda p: optim.Adam(p, lr=-1e-3), "Adam: lr"),
@@ -384,6 +480,9 @@ def test_updates_run_on_the_gpu_array_module(case, gpu):
     (lambda p: optim.RMSProp(p, rho=1.0), "RMSProp: rho"),
     (lambda p: optim.RMSProp(p, lr="fast"), "RMSProp: lr"),
     (lambda p: optim.RMSProp(p, initial_accumulator=-1.0), "initial_accumulator"),
+    (lambda p: optim.Adam(p, lr=math.inf), "Adam: lr must be a finite number >= 0, got inf"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov="yes"), "SGD: nesterov must be True or False, got 'yes'"),
+    (lambda p: optim.RMSProp(p, centered=1), "RMSProp: centered must be True or False, got 1"),
 ])
 def test_bad_hyper_parameters_raise(make, message):
     w = mg.tensor(np.ones(2), requires_grad=True)

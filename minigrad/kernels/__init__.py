@@ -7,3 +7,4 @@ and the plain reference it must equal, and tests/test_kernels_*.py compares the 
 from .activation import leaky_relu, leaky_relu_derivative
 from .conv import ConvGeometry, col2im, conv2d, conv2d_weight, conv_transpose2d, im2col
 from .loss import binary_cross_entropy, sum_of_squares
+from .optim import adam_update, rmsprop_update
