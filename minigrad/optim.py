@@ -8,6 +8,11 @@ with the parameter's own array module (NumPy or CuPy) and dtype: Python
 float constants never promote a float32 parameter to float64. A parameter
 whose ``.grad`` is None is skipped and its slots stay as they were.
 
+Each class docstring gives its update as a formula. SGD's code is that
+formula; Adam and RMSProp call an in-place kernel of ``minigrad.kernels.optim``
+(one scratch array per step instead of a temporary per operator), which sits
+there beside the same formula written out, and is tested equal to it.
+
 ``state_dict()`` holds the hyper-parameters, the number of ``step()`` calls
 and each parameter's slots (momentum buffers, running averages) by the
 parameter's position in the list, as NumPy arrays and Python scalars, so
