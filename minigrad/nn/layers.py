@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..autograd import Tensor
+from ..creation import normalize_shape
 from ..ops.conv import check_options, int_pair
 from . import init
 from .module import Module, Parameter
@@ -216,7 +217,7 @@ class Reshape(Module):
     """Reshape each sample to ``shape`` (the batch dimension is kept, as Keras' Reshape): Reshape(128, 7, 7)."""
 
     def __init__(self, *shape):
-        self.shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        self.shape = normalize_shape(shape)
         if sum(n == -1 for n in self.shape) > 1 or any(n == 0 or n < -1 for n in self.shape):
             raise ValueError(f"Reshape: shape must be positive sizes with at most one -1, got {self.shape}")
 
