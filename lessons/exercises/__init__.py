@@ -28,10 +28,11 @@ class Exercise:
     number: int
     name: str       # "matmul"
     module: str     # "ex04_matmul"
+    folder: pathlib.Path = _HERE  # where its file is: a student copy's, when the grader reports on one
 
     @property
     def path(self):
-        return _HERE / f"{self.module}.py"
+        return self.folder / f"{self.module}.py"
 
     def function(self, solution=False):
         """The exercise's class (a Function, or an update rule with a step), or the reference solution's."""

@@ -1,4 +1,4 @@
-"""The checker's results as text: the list of exercises, and the report of one check."""
+"""The checker's results as text: the list of exercises, the report of one check, a grade."""
 import os
 import pathlib
 import textwrap
@@ -185,4 +185,23 @@ def _input_details(result, paint, method):
         lines.append(_wrap("no common mistake fits (a constant factor, a sign, a transpose, swapped inputs, a "
                            "missing sum, an ignored gy): re-derive it term by term, on a tiny example by hand",
                            "    hint: "))
+    return "\n".join(lines)
+
+
+def render_grade(result, paint):
+    colours = {"passed": "green", "not started": "yellow"}
+    rows = [[("#", "bold"), ("exercise", "bold"), ("status", "bold"), ("points", "bold"), ("max error", "bold"),
+             ("diagnosis", "bold")]]
+    for g in result.exercises:
+        status = "practice only" if g.practice_only else g.status
+        rows.append([str(g.exercise.number), g.exercise.name, (status, colours.get(g.status, "red")),
+                     f"{g.points:g}/{g.max_points:g}", _error(g.max_error), g.summary if g.status != "passed" else ""])
+    passed = sum(g.status == "passed" for g in result.exercises)
+    lines = [f"Grade of {result.folder} (seed {result.seed}: cases and sizes the practice runs never drew):", "",
+             _table(rows, paint), "",
+             paint(f"Total: {result.points:g} of {result.max_points:g} points", "bold")
+             + f"; {passed} of {len(result.exercises)} exercises pass."]
+    for g in result.exercises:
+        if g.status != "passed":
+            lines.append(f"  {g.exercise.name}: {g.hint}")
     return "\n".join(lines)

@@ -1,0 +1,18 @@
+"""``--exercise NAME``: run the autograding test of one exercise (repeat it for several; none: all of them)."""
+import pytest
+
+from lessons.exercises import EXERCISES, find
+
+
+def pytest_addoption(parser):
+    parser.addoption("--exercise", action="append", default=[], metavar="NAME",
+                     help="grade only this exercise (name, number or file); repeat for more")
+
+
+def pytest_generate_tests(metafunc):
+    if "exercise" in metafunc.fixturenames:
+        try:
+            chosen = [find(name) for name in metafunc.config.getoption("exercise")] or list(EXERCISES)
+        except LookupError as error:
+            raise pytest.UsageError(str(error)) from None
+        metafunc.parametrize("exercise", chosen, ids=[e.name for e in chosen])
