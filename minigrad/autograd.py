@@ -5,6 +5,12 @@ arrays, ``backward`` maps the output's gradient to the inputs' gradients using
 Tensor ops. Because backward is written with Tensor ops, running it while
 gradients are recorded (``create_graph=True``) builds the graph of the
 gradient itself, which is how second derivatives come out.
+
+Read it in this order: ``Tensor``; ``Function.__call__`` (what an op
+records); ``Tensor.backward``, which is ``topological_sort`` then
+``backpropagate``; and ``grad``, the same walk pruned to the inputs asked
+for. This module imports no op: the ops import Tensor and Function, and
+minigrad/ops/__init__.py attaches them to Tensor as its operators.
 """
 import contextlib
 import weakref
