@@ -152,6 +152,43 @@ def test_hessian_vector_products_match_the_closed_form():
     np.testing.assert_allclose(hv.numpy(), expected, rtol=1e-12)
 
 
+class RecordingMul(mg.Function):
+    """a * b, remembering the needs_input_grad each backward saw."""
+    seen = []
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        RecordingMul.seen.append(self.needs_input_grad)
+        return (gy * b if self.needs_input_grad[0] else None), (gy * a if self.needs_input_grad[1] else None)
+
+
+def test_needs_input_grad_is_recorded_with_the_inputs_and_grad_narrows_it_to_the_wanted_ones():
+    x, w, constant = leaf([1.0, 2.0]), leaf([3.0, 4.0]), mg.tensor(np.array([5.0, 6.0]))
+    RecordingMul.seen = []
+    assert RecordingMul()(x, constant).grad_fn.needs_input_grad == (True, False)
+    mg.grad(RecordingMul()(x, w).sum(), x)  # w's gradient is not asked for: its work is skipped
+    RecordingMul()(x, w).sum().backward()
+    assert RecordingMul.seen == [(True, False), (True, True)]
+
+
+def test_a_backward_after_grad_through_the_same_graph_gets_every_gradient():
+    """The WGAN-GP pattern: h = sum(exp(x w)), gx = dh/dx = w exp(x w), loss = h + |gx|^2, then loss.backward().
+
+    mg.grad narrows needs_input_grad to x while it walks; the backward after it must see w's need again.
+    """
+    x, w = leaf([0.5, -1.0]), leaf([1.5, 0.25])
+    h = (x * w).exp().sum()
+    (gx,) = mg.grad(h, x, create_graph=True)
+    (h + (gx * gx).sum()).backward()
+    xv, wv = x.numpy(), w.numpy()
+    e, e2 = np.exp(xv * wv), np.exp(2 * xv * wv)
+    np.testing.assert_allclose(w.grad.numpy(), xv * e + 2 * wv * e2 + 2 * xv * wv ** 2 * e2, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), wv * e + 2 * wv ** 3 * e2, rtol=1e-12)
+
+
 def test_backward_with_create_graph_gives_differentiable_grads():
     """A gradient penalty: d/dw of |d(w.x)^2/dx|^2 with w.x = s: grad_x = 2 s w, penalty = 4 s^2 |w|^2."""
     w, x = leaf([1.0, 2.0]), leaf([3.0, -1.0])
