@@ -447,7 +447,9 @@ class _GraphWalk:
         return name
 
     def _follow_inputs(self, fn, fn_name):
-        for source in fn.inputs or ():  # None once a backward freed the graph
+        # Last input first: the picture is drawn in reverse (inputs first), which puts them back in order,
+        # left to right. fn.inputs is None once a backward freed the graph.
+        for source in reversed(fn.inputs or ()):
             if id(source) not in self._seen:
                 self._seen.add(id(source))
                 self._queue.append(source)

@@ -153,8 +153,8 @@ def test_max_nodes_draws_a_100000_op_chain_at_once():
 def test_max_nodes_joins_each_drawn_node_to_the_left_out_part_by_one_arrow():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     t = x.exp()
-    y = (t + t * 3).sum()
-    # breadth first from y: y, Sum, t + 3t, Add, t, Exp, 3t are drawn; the Mul that made 3t, x and 3 are not
+    y = (t * 3 + t).sum()
+    # breadth first from y: y, Sum, 3t + t, Add, t, Exp, 3t are drawn; the Mul that made 3t, x and 3 are not
     nodes, arrows = parse(draw_graph(y, max_nodes=7, params={"t": t}))
     assert len(nodes) == 7 + 1
     assert nodes["more"][0] == "3 more nodes not drawn\n2 tensors, 1 ops, Mul x1"
