@@ -8,7 +8,12 @@ almost every v, so one projection suffices.
 Small inputs are checked element by element; large ones along a few random
 directions (as Chainer's check_backward does). At a kink (relu or |x| at 0,
 a tie in max) the left and right difference quotients disagree; there any
-value between them is a valid subgradient and is accepted.
+value between them is a valid subgradient and is accepted. A jump (a step
+function, x > 0 at 0) makes them disagree too, but there no gradient exists
+and every value between 0 and jump/eps would be "accepted". The two are told
+apart by shrinking eps: at a kink the one-sided quotients stay put (they are
+the slopes on either side), at a jump they grow as 1/eps. A discontinuity is
+reported as such instead of passing.
 """
 import numpy as np
 
@@ -40,29 +45,77 @@ def _objective(fn, inputs, weights):
                      for o, v in zip(outputs, weights)))
 
 
+# eps shrinks by this factor to tell a kink (quotients unchanged) from a jump (quotients x SHRINK).
+SHRINK = 4
+
+
 def _accept(analytic, left, right, atol, rtol):
     """True where analytic matches the central difference, or lies between one-sided ones at a kink."""
     central = 0.5 * (left + right)
     allowed = atol + rtol * np.abs(central)
     close = np.abs(analytic - central) <= allowed
-    kink = np.abs(left - right) > 10 * allowed + 1e-3 * (1 + np.abs(central))
     between = (analytic >= np.minimum(left, right) - allowed) & (analytic <= np.maximum(left, right) + allowed)
-    return close | (kink & between), central, allowed
+    return close | (_kink(left, right, atol, rtol) & between), central, allowed
 
 
-def _numerical_elementwise(fn, inputs, weights, tensor, eps, base):
-    """One-sided difference quotients for every element of tensor (left and right)."""
+def _kink(left, right, atol, rtol):
+    """Where the one-sided quotients disagree by more than rounding: a kink, or a jump."""
+    central = 0.5 * (left + right)
+    allowed = atol + rtol * np.abs(central)
+    return np.abs(left - right) > 10 * allowed + 1e-3 * (1 + np.abs(central))
+
+
+def _jumps(coarse, fine):
+    """Where the gap between one-sided quotients grew when eps shrank: the function jumps there."""
+    (left, right), (fine_left, fine_right) = coarse, fine
+    return np.abs(fine_right - fine_left) > 0.5 * SHRINK * np.abs(right - left)
+
+
+def _refine_at_kinks(quotients, atol, rtol, refine, describe):
+    """Recompute the one-sided quotients with a smaller eps where they disagree; raise at a jump.
+
+    ``refine(where)`` gives the (left, right) quotients with eps / SHRINK at
+    the boolean mask ``where``; ``describe(position, left, right)`` names one
+    jump for the error message.
+    """
+    left, right = quotients
+    kink = _kink(left, right, atol, rtol)
+    if not kink.any():
+        return left, right
+    fine_left, fine_right = refine(kink)
+    jumps = _jumps((left[kink], right[kink]), (fine_left, fine_right))
+    if jumps.any():
+        first = int(np.flatnonzero(jumps)[0])
+        position = np.flatnonzero(kink.reshape(-1))[first]
+        raise GradcheckError(describe(position, left.reshape(-1)[position], right.reshape(-1)[position]))
+    left, right = left.copy(), right.copy()
+    left[kink], right[kink] = fine_left, fine_right  # the finer look is the truer one near a kink
+    return left, right
+
+
+def _discontinuity(where, left, right, eps):
+    return (f"gradcheck: fn is discontinuous at input {where}: the one-sided difference quotients "
+            f"{left:.6g} and {right:.6g} grow {SHRINK}x when eps shrinks {SHRINK}x, as at a jump of about "
+            f"{abs(right - left) * eps:.3g} in the output, so there is no gradient to check; move that input "
+            f"away from the jump")
+
+
+def _numerical_elementwise(fn, inputs, weights, tensor, eps, base, where=None):
+    """One-sided difference quotients (left, right) for every element of tensor, or those of the mask where."""
     flat = tensor.data.reshape(-1)
-    left, right = np.empty(flat.size), np.empty(flat.size)
-    for i in range(flat.size):
+    positions = range(flat.size) if where is None else np.flatnonzero(where.reshape(-1))
+    left, right = np.empty(len(positions)), np.empty(len(positions))
+    for k, i in enumerate(positions):
         original = flat[i].item()
         flat[i] = original + eps
         up = _objective(fn, inputs, weights)
         flat[i] = original - eps
         down = _objective(fn, inputs, weights)
         flat[i] = original
-        right[i], left[i] = (up - base) / eps, (base - down) / eps
-    return left.reshape(tensor.shape), right.reshape(tensor.shape)
+        right[k], left[k] = (up - base) / eps, (base - down) / eps
+    if where is None:
+        return left.reshape(tensor.shape), right.reshape(tensor.shape)
+    return left, right
 
 
 def _numerical_directional(fn, inputs, weights, tensor, eps, base, direction):
@@ -73,7 +126,7 @@ def _numerical_directional(fn, inputs, weights, tensor, eps, base, direction):
     tensor.data = original - step
     down = _objective(fn, inputs, weights)
     tensor.data = original
-    return (base - down) / eps, (up - base) / eps
+    return np.asarray((base - down) / eps), np.asarray((up - base) / eps)
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, full_check_limit=2000, directions=3, seed=0):
@@ -118,7 +171,13 @@ def _check_one(fn, inputs, weights, index, computed, eps, atol, rtol, base, full
                generator):
     tensor = inputs[index]
     if tensor.size <= full_check_limit:
-        left, right = _numerical_elementwise(fn, inputs, weights, tensor, eps, base)
+        def element(position, left, right):
+            where = f"{index}, index {tuple(int(k) for k in np.unravel_index(position, tensor.shape))}"
+            return _discontinuity(where, left, right, eps)
+
+        left, right = _refine_at_kinks(
+            _numerical_elementwise(fn, inputs, weights, tensor, eps, base), atol, rtol,
+            lambda where: _numerical_elementwise(fn, inputs, weights, tensor, eps / SHRINK, base, where), element)
         ok, expected, allowed = _accept(computed, left, right, atol, rtol)
         if ok.all():
             return
@@ -131,9 +190,12 @@ def _check_one(fn, inputs, weights, index, computed, eps, atol, rtol, base, full
             f"difference {abs(computed[worst] - expected[worst]):.3g} > allowed {allowed[worst]:.3g}")
     for d in range(directions):
         direction = generator.standard_normal(tensor.shape)
-        left, right = _numerical_directional(fn, inputs, weights, tensor, eps, base, direction)
-        ok, expected, allowed = _accept(np.vdot(computed, direction), np.asarray(left), np.asarray(right),
-                                        atol * np.sqrt(tensor.size), rtol)
+        directional_atol = atol * np.sqrt(tensor.size)
+        left, right = _refine_at_kinks(
+            _numerical_directional(fn, inputs, weights, tensor, eps, base, direction), directional_atol, rtol,
+            lambda where: _numerical_directional(fn, inputs, weights, tensor, eps / SHRINK, base, direction),
+            lambda position, left, right: _discontinuity(f"{index} along random direction {d}", left, right, eps))
+        ok, expected, allowed = _accept(np.vdot(computed, direction), left, right, directional_atol, rtol)
         if not ok:
             raise GradcheckError(
                 f"gradcheck failed for input {index} (shape {tensor.shape}) along random direction {d}: "
