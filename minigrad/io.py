@@ -198,17 +198,18 @@ def _shown(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _umask():
+def default_file_mode():
+    """The permissions a new file gets from the user's umask (0644 under the usual umask 022)."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _temporary_prefix(path):
     return f".{path.name}."
 
 
-def _process_alive(pid):
+def process_alive(pid):
     try:
         os.kill(pid, 0)  # signal 0 checks that the process exists without touching it
     except ProcessLookupError:
@@ -231,7 +232,7 @@ def remove_stale_temporaries(path):
         if len(parts) != 3 or not parts[0].isdigit():
             continue  # another target's temporary (path "a" and "a.5"), or not one of ours
         pid = int(parts[0])
-        if pid != os.getpid() and not _process_alive(pid):
+        if pid != os.getpid() and not process_alive(pid):
             temporary.unlink(missing_ok=True)
 
 
@@ -253,7 +254,7 @@ def atomic_file(path):
     try:
         with open(descriptor, "wb") as f:
             # mkstemp's file is private (0600); give the result the usual permissions.
-            os.chmod(temporary, 0o666 & ~_umask())
+            os.chmod(temporary, default_file_mode())
             yield f
             f.flush()
             os.fsync(f.fileno())

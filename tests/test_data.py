@@ -10,7 +10,11 @@ import hashlib
 import http.server
 import io
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -103,11 +107,13 @@ class FileServer:
     """A local HTTP server for one test: serves ``files[path]`` and counts requests.
 
     ``truncate_to[path] = n`` announces the full length but sends only n bytes
-    before closing the connection, like a download cut off mid-way.
+    before closing the connection, like a download cut off mid-way;
+    ``stall_after[path] = n`` sends n bytes and then waits until the server closes.
     """
 
     def __init__(self):
-        self.files, self.truncate_to, self.requests = {}, {}, []
+        self.files, self.truncate_to, self.stall_after, self.requests = {}, {}, {}, []
+        self.closing = threading.Event()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -120,8 +126,10 @@ class FileServer:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(blob)))
                 self.end_headers()
-                self.wfile.write(blob[:server.truncate_to.get(self.path, len(blob))])
+                self.wfile.write(blob[:server.truncate_to.get(self.path, server.stall_after.get(self.path, len(blob)))])
                 self.wfile.flush()
+                if self.path in server.stall_after:
+                    server.closing.wait(60)
                 self.close_connection = True
 
             def log_message(self, *args):
@@ -133,6 +141,7 @@ class FileServer:
         self.thread.start()
 
     def close(self):
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -368,9 +377,14 @@ def test_a_download_with_the_wrong_content_is_rejected(isolated, monkeypatch, se
     server.files.update({f"/mnist/{name}": blob for name, blob in tampered.items()})
     monkeypatch.setitem(files.MIRRORS, "mnist", [server.url + "/mnist/"])
 
-    with pytest.raises(data.DatasetNotFoundError, match="t10k-labels-idx1-ubyte.gz.*(?s:hash|SHA256)"):
+    with pytest.raises(data.ChecksumError) as error:
         data.mnist("test")
-    assert "t10k-labels-idx1-ubyte.gz" not in leftovers(isolated / "xdg-cache")
+    message = str(error.value)
+    assert message.startswith("MNIST file t10k-labels-idx1-ubyte.gz: the download is not the expected file")
+    assert f"{server.url}/mnist/t10k-labels-idx1-ubyte.gz: the download is not the expected file: its SHA-256 is " \
+           f"{sha256(tampered['t10k-labels-idx1-ubyte.gz'])}, expected {sha256(blobs['t10k-labels-idx1-ubyte.gz'])}" \
+        in message
+    assert leftovers(isolated / "xdg-cache") == ["minigrad/mnist/t10k-images-idx3-ubyte.gz"]  # the good one
 
 
 def test_archive_mirror_extracts_the_checked_files(isolated, monkeypatch, server):
@@ -396,6 +410,7 @@ def test_offline_error_lists_every_place_and_both_fixes(isolated, monkeypatch):
     monkeypatch.setitem(files.SOURCES, "fashion-mnist",
                         dataclasses.replace(files.SOURCES["fashion-mnist"], system_dirs=(str(isolated / "sys"),)))
     monkeypatch.setenv("MINIGRAD_DATA", str(isolated / "shared"))
+    (isolated / "mine").mkdir()
 
     with pytest.raises(data.DatasetNotFoundError) as error:
         data.fashion_mnist("train", root=isolated / "mine")
@@ -580,3 +595,116 @@ def test_a_mid_pass_state_into_another_loader_is_refused_by_name():
         data.DataLoader(np.arange(30), batch_size=4).load_state_dict({"rng": {"bit_generator": "MT19937"}})
     with pytest.raises(ValueError, match=r"expected a dict with the generator state under 'rng'"):
         data.DataLoader(np.arange(30), batch_size=4).load_state_dict([1, 2])
+
+
+# ---------------------------------------------------------------- downloads that lose nothing (issue 14, item 6)
+
+KILLED_DOWNLOAD = """
+import sys
+sys.path.insert(0, {repo!r})
+from minigrad.data import files
+files._download(sys.argv[1], files.SOURCES["mnist"], "train-images-idx3-ubyte.gz")
+"""
+
+
+def test_a_download_killed_mid_way_leaves_a_scratch_folder_that_the_next_download_removes(isolated, monkeypatch,
+                                                                                         server):
+    images, labels = small_mnist(n=300)
+    blobs = mnist_files(images, labels)
+    pin(monkeypatch, "mnist", blobs)
+    name = "train-images-idx3-ubyte.gz"
+    server.files[f"/mnist/{name}"] = blobs[name]
+    server.stall_after[f"/mnist/{name}"] = len(blobs[name]) // 2
+    cache = isolated / "xdg-cache" / "minigrad" / "mnist"
+    env = dict(os.environ, XDG_CACHE_HOME=str(isolated / "xdg-cache"), NO_PROXY="127.0.0.1")
+    repo = str(Path(__file__).resolve().parents[1])
+    child = subprocess.Popen([sys.executable, "-c", KILLED_DOWNLOAD.format(repo=repo), server.url + "/mnist/"],
+                             env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(path.stat().st_size for path in cache.glob(".download-*/*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert [p.name.startswith(f".download-{child.pid}-") for p in cache.iterdir()] == [True]
+
+    del server.stall_after[f"/mnist/{name}"]
+    server.files.update({f"/mnist/{n}": blob for n, blob in blobs.items()})
+    monkeypatch.setitem(files.MIRRORS, "mnist", [server.url + "/mnist/"])
+    x, _ = data.mnist("train")
+    np.testing.assert_array_equal(x, images)
+    assert leftovers(cache) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in cache.iterdir()) == leftovers(cache)
+
+
+def test_a_scratch_folder_of_a_live_download_is_left_alone(isolated, monkeypatch, server):
+    series, labels = small_ecg()
+    blobs = {"ECG5000_TRAIN.txt": ucr_text(series, labels)}
+    pin(monkeypatch, "ecg5000", blobs)
+    server.files["/ecg5000/ECG5000_TRAIN.txt"] = blobs["ECG5000_TRAIN.txt"]
+    monkeypatch.setitem(files.MIRRORS, "ecg5000", [server.url + "/ecg5000/"])
+    cache = isolated / "xdg-cache" / "minigrad" / "ecg5000"
+    busy = cache / f".download-{os.getpid()}-other-thread"
+    busy.mkdir(parents=True)
+    data.ecg5000("train")
+    assert busy.is_dir()
+
+
+def test_an_archive_with_one_bad_member_still_gives_the_good_one(isolated, monkeypatch, server):
+    series, labels = small_ecg()
+    blobs = {"ECG5000_TRAIN.txt": ucr_text(series, labels), "ECG5000_TEST.txt": ucr_text(series[:3], labels[:3])}
+    pin(monkeypatch, "ecg5000", blobs)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ECG5000_TEST.txt", b"tampered")
+        zf.writestr("ECG5000_TRAIN.txt", blobs["ECG5000_TRAIN.txt"])
+    server.files["/ECG5000.zip"] = archive.getvalue()
+    monkeypatch.setitem(files.MIRRORS, "ecg5000", [server.url + "/ECG5000.zip"])
+
+    np.testing.assert_array_equal(data.ecg5000("train")[1], labels)
+    with pytest.raises(data.ChecksumError, match=r"ECG5000 file ECG5000_TEST.txt: the download is not the expected"):
+        data.ecg5000("test")
+    assert leftovers(isolated / "xdg-cache" / "minigrad") == ["ecg5000/ECG5000_TRAIN.txt"]
+
+
+def test_a_file_url_mirror_serves_a_teachers_share(isolated, monkeypatch):
+    images, labels = small_mnist()
+    blobs = mnist_files(images, labels)
+    pin(monkeypatch, "mnist", blobs)
+    write_folder(isolated / "share with space" / "mnist", blobs)
+    monkeypatch.setenv("MINIGRAD_DATA_MIRROR", (isolated / "share with space").as_uri() + "/")
+
+    x, y = data.mnist("test")
+    np.testing.assert_array_equal(x, images)
+    assert leftovers(isolated / "xdg-cache") == ["minigrad/mnist/t10k-images-idx3-ubyte.gz",
+                                                 "minigrad/mnist/t10k-labels-idx1-ubyte.gz"]
+    (isolated / "share with space" / "mnist" / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(data.DatasetNotFoundError, match=r"share%20with%20space/mnist/train-labels-idx1-ubyte.gz: "
+                                                        r".*No such file"):
+        data.mnist("train")
+
+
+def test_downloaded_files_get_the_usual_permissions(isolated, monkeypatch, server):
+    series, labels = small_ecg()
+    blobs = {"ECG5000_TRAIN.txt": ucr_text(series, labels)}
+    pin(monkeypatch, "ecg5000", blobs)
+    server.files["/ecg5000/ECG5000_TRAIN.txt"] = blobs["ECG5000_TRAIN.txt"]
+    monkeypatch.setitem(files.MIRRORS, "ecg5000", [server.url + "/ecg5000/"])
+    data.ecg5000("train")
+    mask = os.umask(0)
+    os.umask(mask)
+    mode = (isolated / "xdg-cache" / "minigrad" / "ecg5000" / "ECG5000_TRAIN.txt").stat().st_mode & 0o777
+    assert mode == 0o666 & ~mask
+
+
+def test_a_root_that_is_not_a_folder_is_an_error_not_a_silent_fallback(isolated, monkeypatch):
+    images, labels = small_mnist()
+    blobs = mnist_files(images, labels)
+    write_folder(isolated / "data" / "mnist", blobs)
+    pin(monkeypatch, "mnist", blobs)
+    monkeypatch.setenv("MINIGRAD_DATA", str(isolated / "data"))
+    with pytest.raises(data.DatasetNotFoundError, match=r"root=.*nonexistent \(--data-dir in the lessons\) is not a "
+                                                        r"folder; expected one holding mnist/"):
+        data.mnist("train", root=isolated / "nonexistent")
+    np.testing.assert_array_equal(data.mnist("train")[0], images)

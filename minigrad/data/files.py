@@ -10,22 +10,31 @@ is looked for, in this order:
 4. well-known system copies (Debian's ``dataset-fashion-mnist`` package);
 5. a download from the mirrors in :data:`MIRRORS` into the user cache (set
    ``MINIGRAD_DATA_MIRROR=URL`` to download instead from a server laid out
-   like ``$MINIGRAD_DATA``).
+   like ``$MINIGRAD_DATA``; a ``file:///shared/folder/`` URL copies from a
+   mounted share, as teachers mirror the datasets).
 
-A file found anywhere must match one of its pinned SHA-256 digests; one that
-does not is named in a :class:`ChecksumError` and never read.  Downloads go
-through a temporary file in the cache folder that is renamed into place only
-once its checksum matches, so no half-written file ever sits under a final
-name.
+A ``root=`` that is not a folder is an error (it never falls back silently
+to the other places). A file found anywhere must match one of its pinned
+SHA-256 digests; one that does not is named in a :class:`ChecksumError` and
+never read.  Downloads go into a scratch folder in the cache named after the
+downloading process (``.download-<pid>-...``); a file is renamed into place
+only once its checksum matches, so no half-written file ever sits under a
+final name, and the scratch folder of a download that was killed is removed
+by the next download into that cache folder.
 """
 import hashlib
 import os
+import shutil
 import tempfile
+import urllib.parse
+import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pooch
+
+from ..io import default_file_mode, process_alive
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -113,6 +122,9 @@ def fetch(dataset, filename, root=None):
     can be had.
     """
     source = SOURCES[dataset]
+    if root is not None and not Path(root).expanduser().is_dir():
+        raise DatasetNotFoundError(f"root={root} (--data-dir in the lessons) is not a folder; expected one "
+                                   f"holding {source.folder}/{filename}")
     looked = []
     for place, folder in _local_places(source, root):
         if folder is None:
@@ -124,7 +136,7 @@ def fetch(dataset, filename, root=None):
             verify(path, source.sha256[filename])
             return path
 
-    failures = []
+    failures, wrong_content = [], []
     for mirror in _mirrors(dataset):
         try:
             _download(mirror, source, filename)
@@ -132,6 +144,10 @@ def fetch(dataset, filename, root=None):
         except Exception as error:  # any failure of one mirror just moves on to the next
             shown_url = mirror if mirror.endswith(".zip") else mirror + filename
             failures.append(f"{shown_url}: {_root_cause(error)}")
+            if isinstance(error, ChecksumError):
+                wrong_content.append(f"{shown_url}: {error}")
+    if wrong_content:
+        raise ChecksumError(_wrong_content_message(source, filename, wrong_content, failures))
     raise DatasetNotFoundError(_not_found_message(source, filename, looked, failures))
 
 
@@ -183,35 +199,79 @@ def _download(mirror, source, filename):
     """Download ``filename`` (or the archive holding it) from one mirror into the cache."""
     target_dir = cache_dir() / source.folder
     target_dir.mkdir(parents=True, exist_ok=True)
-    if not mirror.endswith(".zip"):
-        # pooch writes to a temporary file beside the target, checks the hash
-        # and only then moves it to its final name; on any error it deletes it.
-        pooch.retrieve(mirror + filename, known_hash="sha256:" + source.sha256[filename][0],
-                       fname=filename, path=target_dir, downloader=_http_with_progress_bar())
-        return
-    with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as scratch:
-        # The archive has no pinned digest; the files taken out of it do.
-        archive = pooch.retrieve(mirror, known_hash=None, fname="archive.zip", path=scratch,
-                                 downloader=_http_with_progress_bar())
-        _extract_verified(archive, source, target_dir, scratch)
-    if not (target_dir / filename).is_file():
-        raise FileNotFoundError(f"the archive has no {filename}")
+    _remove_stale_downloads(target_dir)
+    with tempfile.TemporaryDirectory(dir=target_dir, prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-") as scratch:
+        scratch = Path(scratch)
+        if mirror.endswith(".zip"):
+            # The archive has no pinned digest; the files taken out of it do.
+            archive = _fetch_url(mirror, scratch / "archive.zip")
+            _extract_verified(archive, source, target_dir, scratch, filename)
+            return
+        downloaded = _fetch_url(mirror + filename, scratch / filename)
+        _verify_download(downloaded, source.sha256[filename])
+        _publish(downloaded, target_dir / filename)
+
+
+_SCRATCH_PREFIX = ".download-"
+
+
+def _remove_stale_downloads(target_dir):
+    """Remove the scratch folders of downloads whose process died (killed mid-way, say)."""
+    for scratch in target_dir.glob(f"{_SCRATCH_PREFIX}*"):
+        pid = scratch.name[len(_SCRATCH_PREFIX):].split("-", 1)[0]
+        if scratch.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _fetch_url(url, destination):
+    """Copy ``url`` (http, https or file) to ``destination``; return ``destination``."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        shutil.copyfile(urllib.request.url2pathname(parsed.path), destination)
+    else:
+        _http_with_progress_bar()(url, str(destination), None)
+    return destination
 
 
 def _http_with_progress_bar():
     return pooch.HTTPDownloader(progressbar=True, timeout=DOWNLOAD_TIMEOUT_S)
 
 
-def _extract_verified(archive, source, target_dir, scratch):
-    """Move every pinned file found in the archive into ``target_dir``, checked first."""
+def _verify_download(path, accepted_digests):
+    digest = sha256_of(path)
+    if digest not in accepted_digests:
+        raise ChecksumError(f"the download is not the expected file: its SHA-256 is {digest}, "
+                            f"expected {' or '.join(accepted_digests)}; it was not kept")
+
+
+def _publish(path, final):
+    """Move a verified file to its final name, readable as any file the user makes."""
+    os.chmod(path, default_file_mode())
+    os.replace(path, final)
+
+
+def _extract_verified(archive, source, target_dir, scratch, wanted):
+    """Move every pinned file of the archive whose checksum matches into ``target_dir``.
+
+    A member with the wrong content is skipped (the others are still good);
+    it is an error only when it is ``wanted``.
+    """
+    bad = None
     with zipfile.ZipFile(archive) as zf:
         for member in zf.namelist():
             name = os.path.basename(member)
             if name not in source.sha256:
                 continue
             extracted = Path(zf.extract(member, scratch))
-            verify(extracted, source.sha256[name])
-            os.replace(extracted, target_dir / name)
+            try:
+                _verify_download(extracted, source.sha256[name])
+            except ChecksumError as error:
+                if name == wanted:
+                    bad = error
+                continue
+            _publish(extracted, target_dir / name)
+    if not (target_dir / wanted).is_file():
+        raise bad or FileNotFoundError(f"the archive has no {wanted}")
 
 
 def _root_cause(error):
@@ -220,6 +280,16 @@ def _root_cause(error):
         error = error.__cause__ or error.__context__
     lines = str(error).strip().splitlines()
     return (lines[0] if lines else type(error).__name__)[:200]
+
+
+def _wrong_content_message(source, filename, wrong_content, failures):
+    lines = [f"{source.title} file {filename}: the download is not the expected file, so nothing was kept.",
+             *[f"  - {problem}" for problem in wrong_content],
+             "The mirror may serve another version of the dataset, or a proxy may have altered it. All downloads tried:"]
+    lines += [f"  - {failure}" for failure in failures]
+    lines += [f"Put a good copy of {source.folder}/{filename} under $MINIGRAD_DATA (original file names), or set "
+              f"MINIGRAD_DATA_MIRROR to a mirror you trust."]
+    return "\n".join(lines)
 
 
 def _not_found_message(source, filename, looked, failures):
