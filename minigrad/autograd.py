@@ -226,6 +226,10 @@ class Function:
     backward can skip work nobody asked for. It is recorded with the inputs:
     input i requires grad. ``mg.grad(outputs, inputs)`` narrows it, while it
     walks, to the inputs on a path to the ones it was asked for.
+
+    ``name`` is the op's name ("Mul"). A backward without retain_graph calls
+    ``release()`` afterwards: what forward saved is dropped, ``inputs``
+    becomes None and ``released`` True, so a second walk raises.
     """
 
     inputs = None
