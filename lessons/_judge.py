@@ -241,7 +241,7 @@ def _train_classifier(dataset, folder, run, *, quick):
     if run.args.data_dir is not None:
         argv += ["--data-dir", str(run.args.data_dir)]
     if quick:
-        argv.append("--quick")
+        argv += ["--quick", "--overwrite"]  # every quick run makes its own throwaway judge
     classifier_lesson.main(argv)
 
 

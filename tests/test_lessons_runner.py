@@ -1,5 +1,6 @@
 """The lesson plumbing: flags, epoch lines, metrics.json, checkpoints, --resume, Ctrl-C, `python -m lessons`."""
 import json
+import math
 import os
 import re
 import subprocess
@@ -184,10 +185,26 @@ def test_resume_without_a_checkpoint_says_so(tmp_path):
         tiny_lesson(["--out", str(tmp_path), "--resume"])
 
 
-def test_resume_with_other_settings_warns(tmp_path, capsys):
+@pytest.mark.parametrize("flag, value", [("--lr", "0.5"), ("--seed", "3"), ("--batch-size", "4"), ("--noise", "0.3"),
+                                         ("--quick", None)])
+def test_resume_refuses_another_setting_and_names_the_flag(tmp_path, flag, value):
     tiny_lesson(["--out", str(tmp_path), "--epochs", "1"])
-    tiny_lesson(["--out", str(tmp_path), "--epochs", "2", "--lr", "0.01", "--resume"])
-    assert "warning: resuming with other settings" in capsys.readouterr().out
+    before = (tmp_path / "checkpoint.npz").read_bytes(), (tmp_path / "metrics.json").read_bytes()
+    with pytest.raises(SystemExit, match=rf"was trained with {flag} .*\(here .*drop {flag} to continue it.*"
+                                         r"without --resume, with --overwrite or another --out"):
+        tiny_lesson(["--out", str(tmp_path), "--epochs", "2", flag, *([value] if value else []), "--resume"])
+    assert ((tmp_path / "checkpoint.npz").read_bytes(), (tmp_path / "metrics.json").read_bytes()) == before
+    assert not (tmp_path / ".lock").exists()
+
+
+def test_resume_takes_the_settings_left_out_from_the_checkpoint(tmp_path):
+    settings = ["--lr", "0.01", "--seed", "4", "--noise", "0"]
+    straight = tiny_lesson(["--out", str(tmp_path / "straight"), "--epochs", "3", *settings])
+    tiny_lesson(["--out", str(tmp_path / "split"), "--epochs", "2", *settings])
+    resumed = tiny_lesson(["--out", str(tmp_path / "split"), "--resume", "--epochs", "3"])
+    assert numbers(resumed) == numbers(straight)
+    on_disk = json.loads((tmp_path / "split" / "metrics.json").read_text())
+    assert on_disk["hyperparameters"] == dict(straight["hyperparameters"], out=str(tmp_path / "split"))
 
 
 def test_unknown_device_and_help(tmp_path, capsys):
@@ -268,3 +285,171 @@ def test_python_m_lessons_lists_every_lesson_module():
 def test_every_lesson_has_a_one_line_description():
     undocumented = [name for name, description in discover() if description == "(no description)"]
     assert not undocumented, f"lessons without a docstring: {undocumented}"
+
+
+# ---------------------------------------------------------------- resuming a finished run (item 2)
+
+@pytest.mark.parametrize("epochs", [["--epochs", "2"], ["--epochs", "1"], []])
+def test_resuming_a_finished_run_re_reports_its_numbers_and_exits_cleanly(tmp_path, capsys, epochs):
+    finished = tiny_lesson(["--out", str(tmp_path), "--epochs", "2"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        tiny_lesson(["--out", str(tmp_path), "--resume", *epochs])
+    assert stop.value.code == 0
+    printed = capsys.readouterr().out
+    assert "already holds 2 epoch(s)" in printed and "nothing left to train" in printed
+    assert "epoch 2/2  train_loss" in printed
+    assert f"final test_loss {finished['final']['test_loss']:.4g}" in printed
+    assert json.loads((tmp_path / "metrics.json").read_text())["history"] == finished["history"]
+
+
+def test_zero_epochs_and_other_bad_numbers_are_refused_by_name(tmp_path, capsys):
+    for flags, expected in ([["--epochs", "0"], "--epochs: expected a whole number >= 1, got 0"],
+                            [["--lr", "inf"], "--lr: expected a finite number > 0, got inf"],
+                            [["--lr", "nan"], "--lr: expected a finite number > 0, got nan"],
+                            [["--lr", "-1"], "--lr: expected a finite number > 0, got -1"],
+                            [["--seed", "-1"], "--seed: expected a whole number from 0 to 4294967295, got -1"],
+                            [["--batch-size", "0"], "--batch-size: expected a whole number >= 1, got 0"],
+                            [["--data-dir", str(tmp_path / "nowhere")], "--data-dir: expected an existing folder"],
+                            [["--resume", "--overwrite"], "give one of them"]):
+        with pytest.raises(SystemExit) as stop:
+            tiny_lesson(["--out", str(tmp_path / "run"), *flags])
+        assert stop.value.code == 2
+        assert expected in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------- one folder, one run (item 4)
+
+def test_a_fresh_run_into_a_named_folder_holding_a_run_is_refused(tmp_path):
+    tiny_lesson(["--out", str(tmp_path), "--epochs", "3"])
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+    with pytest.raises(SystemExit, match="holds an earlier run .*--resume.*--overwrite.*another --out"):
+        tiny_lesson(["--out", str(tmp_path), "--epochs", "1"])
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before
+    assert not (tmp_path / ".lock").exists()
+
+
+def test_overwrite_replaces_the_earlier_run(tmp_path, capsys):
+    tiny_lesson(["--out", str(tmp_path), "--epochs", "3"])
+    again = tiny_lesson(["--out", str(tmp_path), "--epochs", "1", "--overwrite"])
+    assert "--overwrite: removed the earlier run's checkpoint.npz and metrics.json" in capsys.readouterr().out
+    assert len(again["history"]) == 1 and mg.load(tmp_path / "checkpoint.npz")["epoch"] == 1
+    assert "overwrite" not in again["hyperparameters"]
+
+
+def test_the_default_folder_run_twice_keeps_both_runs_in_numbered_folders(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    first = tiny_lesson(["--epochs", "2"])
+    second = tiny_lesson(["--epochs", "1"])
+    third = tiny_lesson(["--epochs", "1"])
+    assert "runs/tiny/ holds an earlier run, kept as it is; this run writes into runs/tiny-2/" in capsys.readouterr().out
+    assert [first["hyperparameters"]["out"], second["hyperparameters"]["out"], third["hyperparameters"]["out"]] \
+        == ["runs/tiny", "runs/tiny-2", "runs/tiny-3"]
+    assert mg.load(Path("runs/tiny/checkpoint.npz"))["epoch"] == 2
+    assert json.loads(Path("runs/tiny-2/metrics.json").read_text())["history"] == second["history"]
+    assert sorted(p.name for p in Path("runs").iterdir()) == ["tiny", "tiny-2", "tiny-3"]
+    assert not list(Path("runs").rglob(".lock"))
+
+
+def test_ctrl_c_in_a_numbered_folder_names_it_in_the_resume_command(tmp_path):
+    assert run_script(tmp_path, "-", "--epochs", "1").returncode == 0
+    stopped = run_script(tmp_path, "2,3")
+    assert "this run writes into runs/tiny-2/" in stopped.stdout
+    assert stopped.stderr.strip().splitlines()[-1].split()[1:] == ["-m", "lessons.tiny", "--out", "runs/tiny-2",
+                                                                   "--resume"]
+    resumed = run_script(tmp_path, "-", "--out", "runs/tiny-2", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+
+
+HOLD_THE_FOLDER = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {repo!r})
+    from lessons.common import Lesson
+    run = Lesson("tiny", "Holds its folder.", epochs=1, batch_size=1, lr=1, argv=["--out", sys.argv[1]])
+    print("ready", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_a_second_run_into_a_busy_folder_is_refused_naming_the_first_pid(tmp_path):
+    folder = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_FOLDER.format(repo=str(REPO)), str(folder)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(SystemExit, match=rf"run/ is in use by another run \(PID {holder.pid}\)"):
+            tiny_lesson(["--out", str(folder)])
+        with pytest.raises(SystemExit, match=rf"PID {holder.pid}"):
+            tiny_lesson(["--out", str(folder), "--resume"])
+    finally:
+        holder.kill()
+        holder.wait()
+    finished = tiny_lesson(["--out", str(folder), "--epochs", "1"])  # a killed run leaves no lock behind
+    assert len(finished["history"]) == 1
+    assert not (folder / ".lock").exists()
+
+
+def test_the_runner_sweeps_temporary_files_of_dead_runs_at_start(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    stale = tmp_path / f".checkpoint.npz.{dead_pid}.abc123.tmp"
+    alive = tmp_path / f".checkpoint.npz.{os.getpid()}.def456.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    alive.write_bytes(b"being written")
+    Lesson("tiny", "T.", epochs=1, batch_size=1, lr=1, argv=["--out", str(tmp_path)])._lock.release()
+    assert not stale.exists() and alive.exists()
+
+
+# ---------------------------------------------------------------- a diverging run stops (item 7)
+
+def test_a_nan_loss_stops_the_run_keeping_the_last_finite_epoch(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop, np.errstate(over="ignore", invalid="ignore"):
+        tiny_lesson(["--out", str(tmp_path), "--epochs", "30", "--lr", "3"])
+    message = str(stop.value.code)
+    match = re.search(r"Stopped: (\w+) became (nan|inf) in epoch (\d+)/30 \(its last finite value was \S+ "
+                      r"in epoch (\d+)\)", message)
+    assert match, message
+    epoch, last = int(match.group(3)), int(match.group(4))
+    assert last == epoch - 1 >= 1
+    assert "smaller --lr" in message
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert [record["epoch"] for record in metrics["history"]] == list(range(1, epoch))
+    assert metrics["stopped"].startswith(f"{match.group(1)} became {match.group(2)} in epoch {epoch}/30")
+    assert all(math.isfinite(v) for record in metrics["history"] for v in record.values())
+    assert mg.load(tmp_path / "checkpoint.npz")["epoch"] == epoch - 1
+    assert not (tmp_path / ".lock").exists()
+
+
+# ---------------------------------------------------------------- odd checkpoints (item 5)
+
+def dense_lesson(argv):
+    """A lesson with a real nn.Dense model, whose load_state_dict checks what it is given."""
+    run = Lesson("dense", "Dense.", epochs=2, batch_size=4, lr=0.1, argv=argv)
+    model = mg.nn.Dense(3, 1)
+    for _ in run.epochs(model=model):
+        run.log(loss=1.0)
+    return run.finish()
+
+
+@pytest.mark.parametrize("forge, expected", [
+    (lambda state: state["objects"]["model"].update(weight=np.full((3, 1), np.nan, np.float32)),
+     r"model: Dense.load_state_dict: .*weight \(3 NaN"),
+    (lambda state: state["objects"]["model"].update(bias=[0.5]), r"model: .*not arrays or Tensors: bias \(a list\)"),
+    (lambda state: state.update(epoch="2"), r"entry 'epoch' should be a int"),
+    (lambda state: state.update(rng={"minigrad": 5, "numpy": None}), r"bad generator state under 'rng'"),
+], ids=["nan weights", "list bias", "string epoch", "bad rng"])
+def test_a_forged_checkpoint_is_refused_naming_the_file_and_the_key(tmp_path, forge, expected):
+    dense_lesson(["--out", str(tmp_path), "--epochs", "1"])
+    state = mg.load(tmp_path / "checkpoint.npz")
+    forge(state)
+    mg.save(state, tmp_path / "checkpoint.npz")
+    with pytest.raises(SystemExit, match=rf"--resume: .*checkpoint.npz.*{expected}"):
+        dense_lesson(["--out", str(tmp_path), "--resume"])
+
+
+def test_a_damaged_checkpoint_file_is_refused_naming_it(tmp_path):
+    dense_lesson(["--out", str(tmp_path), "--epochs", "1"])
+    (tmp_path / "checkpoint.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(SystemExit, match=r"--resume: cannot resume from .*checkpoint.npz: minigrad.load"):
+        dense_lesson(["--out", str(tmp_path), "--resume"])
