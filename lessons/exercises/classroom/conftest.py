@@ -9,10 +9,14 @@ def pytest_addoption(parser):
                      help="grade only this exercise (name, number or file); repeat for more")
 
 
+def pytest_configure(config):
+    try:
+        config.chosen_exercises = [find(name) for name in config.getoption("exercise")] or list(EXERCISES)
+    except LookupError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
 def pytest_generate_tests(metafunc):
     if "exercise" in metafunc.fixturenames:
-        try:
-            chosen = [find(name) for name in metafunc.config.getoption("exercise")] or list(EXERCISES)
-        except LookupError as error:
-            raise pytest.UsageError(str(error)) from None
+        chosen = metafunc.config.chosen_exercises
         metafunc.parametrize("exercise", chosen, ids=[e.name for e in chosen])
