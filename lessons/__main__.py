@@ -4,10 +4,11 @@ from pathlib import Path
 
 # Modules of this package that are not lessons.
 NOT_LESSONS = {"common", "__main__", "__init__"}
+FIRST = "engine_tour"  # lesson 0: how the engine every other lesson calls works
 
 
 def discover(folder=Path(__file__).parent):
-    """(name, first docstring line) of each lesson module in ``folder``, sorted by name.
+    """(name, first docstring line) of each lesson module in ``folder``: FIRST, then the others by name.
 
     The docstring is read from the source: importing every lesson would load
     minigrad, matplotlib and each lesson's models only to print one line
@@ -15,7 +16,7 @@ def discover(folder=Path(__file__).parent):
     modules (``_*.py``) and subpackages (``exercises``) are not lessons.
     """
     lessons = []
-    for path in sorted(Path(folder).glob("*.py")):
+    for path in sorted(Path(folder).glob("*.py"), key=lambda path: (path.stem != FIRST, path.stem)):
         if path.stem in NOT_LESSONS or path.stem.startswith("_"):
             continue
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from lessons import engine_tour
+from lessons.__main__ import discover
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="the tour draws graphs with Graphviz's dot")
 
@@ -53,3 +54,7 @@ def test_the_printed_text_says_what_the_figures_show(tmp_path, capsys):
     assert "backward visits them in reverse:" in printed and " y b c a x" in printed
     assert "SumTo" in printed
     assert "gradcheck with WrongTanh: GradcheckError: gradcheck failed for input 0" in printed
+
+
+def test_python_m_lessons_lists_the_tour_first():
+    assert discover()[0] == ("engine_tour", engine_tour.__doc__.strip().splitlines()[0])
