@@ -465,6 +465,25 @@ def test_check_command_exit_status_and_colour(monkeypatch):
         main(["check", "nonsense"], stream=io.StringIO())
 
 
+def test_check_graph_draws_the_failing_case_with_the_learners_gradients(monkeypatch, tmp_path):
+    def mean_for_the_bias(self, gy):
+        x, W, _ = self.inputs
+        return gy @ W.T, x.T @ gy, gy.mean(axis=0)
+
+    monkeypatch.setattr(exercise_class("dense"), "backward", mean_for_the_bias)
+    out = io.StringIO()
+    assert main(["check", "dense", "--graph", str(tmp_path / "dense.svg")], stream=out) == 1
+    assert f"Wrote the graph of case 1 to {tmp_path / 'dense.svg'}, with the gradients your backward gave" \
+        in out.getvalue()
+    svg = (tmp_path / "dense.svg").read_text()
+    assert "Dense" in svg and "grad (4,): [1, 1, 1, 1]" in svg  # gy = 1 over a batch of 5: the sum would be 5
+    out = io.StringIO()
+    assert main(["check", "dense", "--solutions", "--graph", str(tmp_path / "none.png")], stream=out) == 0
+    assert "No graph written" in out.getvalue() and not (tmp_path / "none.png").exists()
+    with pytest.raises(SystemExit):
+        main(["check", "dense", "--graph", str(tmp_path / "dense.txt")], stream=io.StringIO())
+
+
 def test_the_guides_report_is_what_the_checker_prints(monkeypatch):
     """README.md shows the report of one planted mistake; it must be this code's real output."""
     monkeypatch.chdir(REPO)  # the report names files relative to the working directory

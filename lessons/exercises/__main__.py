@@ -5,13 +5,13 @@ import pathlib
 import sys
 
 from . import EXERCISES, find
-from .checker import check
+from .checker import check, draw_failing_case, written_method
 from .export import export
 from .grade import TIMEOUT, grade, load_points, to_json, to_junit, write_text
 from .report import Painter, colour_wanted, render_check, render_grade, render_list
 
 _SOLUTIONS = pathlib.Path(__file__).parent / "solutions"  # absent in a student copy
-_ONLY_FOR = {"solutions": ("list", "check"), "seed": ("list", "check", "grade"), "json": ("grade",), "junit": ("grade",), "points": ("grade",),
+_ONLY_FOR = {"solutions": ("list", "check"), "seed": ("list", "check", "grade"), "graph": ("check",), "json": ("grade",), "junit": ("grade",), "points": ("grade",),
              "timeout": ("grade",)}
 
 
@@ -30,6 +30,8 @@ def main(argv=None, stream=None):
     parser.add_argument("--seed", type=int, default=None,
                         help="list, check: seed of the random shapes, inputs and gy (default 0); grade: the seed "
                              "of the grader's cases (default: a new one each run, shown in the report)")
+    parser.add_argument("--graph", metavar="FILE", help="check: when a case fails, write its graph with the "
+                                                        "gradients your backward gave (.png, .svg or .pdf)")
     parser.add_argument("--json", metavar="FILE", help="grade: also write the grade as JSON")
     parser.add_argument("--junit", metavar="FILE", help="grade: also write the grade as JUnit XML")
     parser.add_argument("--points", metavar="FILE", help="grade: points per exercise from a .toml or .json file "
@@ -73,9 +75,25 @@ def _check(parser, args, paint, stream):
         exercise = find(args.target)
     except LookupError as error:
         parser.error(str(error))
+    if args.graph and pathlib.Path(args.graph).suffix not in (".png", ".svg", ".pdf"):
+        parser.error(f"--graph writes a .png, .svg or .pdf file, got {args.graph}")
     report = check(exercise, solution=args.solutions, seed=args.seed or 0)
     print(render_check(report, paint, args.solutions), file=stream)
+    if args.graph:
+        print(_write_graph(report, args.graph, args.seed or 0), file=stream)
     return 0 if report.status == "passing" else 1
+
+
+def _write_graph(report, path, seed):
+    if report.first_failure is None or report.first_failure.steps is not None:
+        why = "no case fails" if report.status == "passing" else f"it is {report.status}"
+        if report.function is not None and written_method(report.function) == "step":
+            why = "an update rule has no graph"
+        return f"No graph written to {path}: {why}."
+    graph, problem = draw_failing_case(report, seed)
+    write_text(path, graph.pipe(format=pathlib.Path(path).suffix[1:]))
+    grads = f"without gradients, since {problem}" if problem else "with the gradients your backward gave for gy = 1"
+    return f"Wrote the graph of case {report.first_failure.number} to {path}, {grads}."
 
 
 def _grade(parser, args, paint, stream):

@@ -520,6 +520,23 @@ def _factor_hint(name, ratio, factors, informative):
                                       f"the form is right, a constant factor{' and the sign' * (ratio < 0)} is off")
 
 
+def draw_failing_case(report, seed=0):
+    """(graph, problem): the graph of the report's first failing case, as minigrad.viz.draw_graph draws it, with
+    the gradients the learner's backward gives for gy = 1 (L = sum(y)); problem says why they are missing."""
+    from minigrad.viz import draw_graph
+
+    failing = report.first_failure
+    case = report.exercise.cases(np.random.default_rng(seed))[failing.number - 1]  # as check() drew them
+    tensors = [mg.Tensor(x.copy(), requires_grad=True) for x in case.inputs]
+    output = report.function(**case.options)(*tensors)
+    problem = None
+    try:
+        output.backward(mg.Tensor(np.ones(output.shape)), retain_graph=True)
+    except Exception as error:  # the picture is still worth having, without the gradients
+        problem = describe_exception(error, report.function)
+    return draw_graph(output, show_grads=True, params=dict(zip(failing.names, tensors))), problem
+
+
 def describe_exception(error, function, method="backward"):
     """The exception and the line of the learner's file that raised it."""
     return f"{method} raised " + _located(error, inspect.getsourcefile(getattr(function, method)))

@@ -174,7 +174,7 @@ def _properties(element, **values):
                       str(value))
 
 
-def write_text(path, text):
-    """Write a whole file or nothing: a reader never sees half a report."""
+def write_text(path, content):
+    """Write a whole file (str or bytes) or nothing: a reader never sees half a report."""
     with atomic_file(path) as f:
-        f.write(text.encode("utf-8"))
+        f.write(content.encode("utf-8") if isinstance(content, str) else content)
