@@ -247,7 +247,7 @@ class Function:
             _check_finite(out, f"the output of {self.name}")
         result = Tensor(out)
         if _grad_enabled:
-            needs = tuple([t._requires_grad for t in inputs])  # a list inside: half the cost of a generator
+            needs = tuple([t._requires_grad for t in inputs])  # a list inside: cheaper than a generator, on every op
             if True in needs:  # record: the result remembers this Function, which remembers its inputs
                 self.inputs, self.needs_input_grad = inputs, needs
                 self._output = weakref.ref(result)
