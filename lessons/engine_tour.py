@@ -22,7 +22,9 @@ Start here, before the autoencoders: every lesson after this one calls
 
 Every figure is a PNG in --out (default runs/engine_tour/); the graphs are
 drawn by ``minigrad.viz.draw_graph``, which needs Graphviz's ``dot`` program
-(``apt install graphviz``). The whole tour takes a few seconds.
+(``apt install graphviz``). The whole tour takes a few seconds. Steps 1-6
+compute in float64 on the CPU; ``--device cuda`` trains step 7's network on
+the GPU, and ``--batch-size`` and ``--lr`` are that network's.
 """
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -69,8 +71,8 @@ def main(argv=None):
     print(f"  smallest error: float64 at eps = {best[np.float64]:.0e} ({digits[np.float64]} correct digits), "
           f"float32 at eps = {best[np.float32]:.0e} ({digits[np.float32]} digits).")
     print("  The bend of f makes an error that falls as eps^2; rounding f's values makes one that grows as")
-    print("  1e-16 / eps in float64 (1e-7 / eps in float32). They meet near eps = 1e-5 .. 1e-6 in float64:")
-    print("  gradcheck's eps = 1e-6, in float64 only.")
+    print("  1e-16 / eps in float64 (1e-7 / eps in float32). The two balance near eps = 1e-5 .. 1e-6 in float64,")
+    print("  hence gradcheck's eps = 1e-6 and its float64 inputs.")
     plot_difference_errors(errors, best, run.figure("1_central_differences.png"))
     final["best_eps_float64"] = best[np.float64]
     final["best_error_float64"] = float(errors[np.float64].min())
@@ -181,7 +183,7 @@ def main(argv=None):
     closed_forms = [t, d1, -2 * t * d1, d1 * (6 * t ** 2 - 2), 8 * t * d1 * (2 - 3 * t ** 2)]
     worst = max(float(np.abs(d.numpy() - exact).max()) for d, exact in zip(derivatives, closed_forms))
     for order_n, d in enumerate(derivatives[1:], 1):
-        ops = sum(t.grad_fn is not None for t in topological_order(d))
+        ops = sum(tensor.grad_fn is not None for tensor in topological_order(d))
         print(f"  derivative {order_n}: {ops:2d} ops in its graph, largest |value| on [-4, 4] "
               f"{np.abs(d.numpy()).max():.4f}")
     print(f"  largest difference from the closed forms (1 - t^2, -2t(1 - t^2), ...): {worst:.1e}")
@@ -218,22 +220,21 @@ def main(argv=None):
         def backward(self, gy):
             return gy * (1 - self.output)
 
+    # gradcheck wants float64 (step 1): the same network and batch as float64 tensors on the CPU
     weights = [mg.tensor(p.numpy().astype(np.float64), requires_grad=True) for p in model.parameters()]
-    data = inputs.numpy().astype(np.float64), targets.numpy().astype(np.float64)
+    x, target = (mg.tensor(t.numpy().astype(np.float64)) for t in (inputs, targets))
 
-    def network_loss(activation):
-        def loss_of(w1, b1, w2, b2):
-            x, target = (mg.tensor(array) for array in data)
-            return F.mse_loss(F.linear(activation(F.linear(x, w1, b1)), w2, b2), mg.tensor(target))
-        return loss_of
+    def network_loss(activation, w1, b1, w2, b2):
+        return F.mse_loss(F.linear(activation(F.linear(x, w1, b1)), w2, b2), target)
 
-    print(f"gradcheck with tanh:      {mg.gradcheck(network_loss(F.tanh), weights)}")
+    print(f"gradcheck with tanh:      {mg.gradcheck(lambda *w: network_loss(F.tanh, *w), weights)}")
     try:
-        mg.gradcheck(network_loss(lambda h: WrongTanh()(h)), weights)
+        mg.gradcheck(lambda *w: network_loss(lambda h: WrongTanh()(h), *w), weights)
         caught = False
     except mg.GradcheckError as error:
         caught = True
         print(f"gradcheck with WrongTanh: GradcheckError: {error}")
+        print("  input 0 is the first layer's weight: the wrong derivative sits between it and the loss.")
     final["loss_before_step"] = loss.item()
     final["loss_after_step"] = loss_after.item()
     final["planted_bug_caught"] = int(caught)

@@ -58,3 +58,11 @@ def test_the_printed_text_says_what_the_figures_show(tmp_path, capsys):
 
 def test_python_m_lessons_lists_the_tour_first():
     assert discover()[0] == ("engine_tour", engine_tour.__doc__.strip().splitlines()[0])
+
+
+def test_the_network_of_step_7_trains_on_cuda(gpu, tmp_path):
+    engine_tour.main(["--quick", "--device", "cuda", "--out", str(tmp_path)])
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["device"] == "cuda"
+    assert metrics["final"]["loss_after_step"] < metrics["final"]["loss_before_step"]
+    assert metrics["final"]["planted_bug_caught"] == 1
