@@ -2,6 +2,10 @@
 
 Nothing else in minigrad imports cupy: code asks ``get_array_module(x)`` for
 ``xp`` and writes ``xp.exp(...)``, so one op serves both devices.
+
+Also here: ``to_numpy``, the one conversion to NumPy, and ``tune_allocator``,
+the one setting minigrad makes for the whole process (opt out with
+``MINIGRAD_NO_TUNING=1``).
 """
 import ctypes
 import ctypes.util
