@@ -18,6 +18,7 @@ in Jupyter, ``.source`` is the DOT text, ``.render()`` writes SVG or PNG with
 Graphviz's ``dot`` program).
 """
 import collections
+import contextlib
 import math
 from pathlib import Path
 
@@ -311,16 +312,20 @@ class Graph(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose rendering, where ``dot`` is missing, says how to install it."""
 
     def pipe(self, *args, **kwargs):  # Jupyter's inline picture comes through here too
-        try:
+        with _explain_missing_dot():
             return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise GraphvizNotFound(["dot"]) from error
 
     def render(self, *args, **kwargs):
-        try:
+        with _explain_missing_dot():
             return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise GraphvizNotFound(["dot"]) from error
+
+
+@contextlib.contextmanager
+def _explain_missing_dot():
+    try:
+        yield
+    except graphviz.ExecutableNotFound as error:
+        raise GraphvizNotFound(["dot"]) from error
 
 
 def draw_graph(output, show_grads=False, show_values=False, max_nodes=None, params=None):
@@ -331,8 +336,8 @@ def draw_graph(output, show_grads=False, show_values=False, max_nodes=None, para
     A box's colour says its role (:data:`GRAPH_COLOURS`): gold the output,
     green a parameter, blue another leaf that requires grad, grey a constant,
     white an intermediate result. The Digraph shows itself in Jupyter,
-    ``.source`` is its DOT text and ``.render("name", format="png")`` writes
-    a picture (with Graphviz's ``dot`` program).
+    ``.source`` is its DOT text and ``.render(outfile="graph.png")`` writes
+    a picture (with Graphviz's ``dot`` program; "graph.svg" for SVG).
 
     - ``output``: a Tensor, or a list of Tensors drawn in one picture.
     - ``show_grads``: write each ``.grad`` (its shape and first values) in its

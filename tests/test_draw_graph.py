@@ -194,8 +194,10 @@ def test_renders_png_and_svg_and_shows_inline_in_jupyter(tmp_path):
     assert isinstance(graph, graphviz.Digraph)
     written = graph.render(outfile=tmp_path / "graph.png", cleanup=True)
     assert (tmp_path / "graph.png").read_bytes().startswith(b"\x89PNG") and written.endswith("graph.png")
-    svg = graph.pipe(format="svg", encoding="utf-8")
+    graph.render(outfile=tmp_path / "graph.svg", cleanup=True)  # the format from the file's suffix
+    svg = (tmp_path / "graph.svg").read_text()
     assert "<svg" in svg and ">Mul<" in svg and ">x<" in svg
+    assert graph.pipe(format="svg", encoding="utf-8") == svg
     assert "<svg" in graph._repr_mimebundle_()["image/svg+xml"]  # what Jupyter calls to show it
 
 
