@@ -47,6 +47,10 @@ class Add(Function):
                 sum_to(gy, b.shape) if need_b else None)
 
 
+def add(a, b):
+    return Add()(*tensor_pair("add", a, b))
+
+
 class Sub(Function):
     # d(a - b) = da - db
     def forward(self, a, b):
@@ -59,6 +63,10 @@ class Sub(Function):
                 sum_to(-gy, b.shape) if need_b else None)
 
 
+def sub(a, b):
+    return Sub()(*tensor_pair("sub", a, b))
+
+
 class Mul(Function):
     # d(a * b) = b da + a db
     def forward(self, a, b):
@@ -69,6 +77,10 @@ class Mul(Function):
         need_a, need_b = self.needs_input_grad
         return (sum_to(gy * b, a.shape) if need_a else None,
                 sum_to(gy * a, b.shape) if need_b else None)
+
+
+def mul(a, b):
+    return Mul()(*tensor_pair("mul", a, b))
 
 
 class Div(Function):
@@ -84,12 +96,21 @@ class Div(Function):
                 sum_to(-ga * a / b, b.shape) if need_b else None)
 
 
+def div(a, b):
+    return Div()(*tensor_pair("div", a, b))
+
+
 class Neg(Function):
+    # d/dx (-x) = -1
     def forward(self, x):
         return -x
 
     def backward(self, gy):
         return -gy
+
+
+def neg(x):
+    return Neg()(x)
 
 
 class PowScalar(Function):
@@ -102,7 +123,7 @@ class PowScalar(Function):
 
     def backward(self, gy):
         x, c = self.inputs[0], self.exponent
-        return gy * (c * x) if c == 2 else gy * (c * x ** (c - 1))
+        return gy * (c * x ** (c - 1))
 
 
 class Pow(Function):
@@ -117,6 +138,13 @@ class Pow(Function):
                 sum_to(gy * self.output * log(a), b.shape) if need_b else None)
 
 
+def pow(base, exponent):
+    """base ** exponent; a Python number as the exponent is a constant (PowScalar), a Tensor one is differentiated."""
+    if isinstance(base, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        return PowScalar(exponent)(base)
+    return Pow()(*tensor_pair("pow", base, exponent))
+
+
 class Exp(Function):
     # d/dx e^x = e^x
     def forward(self, x):
@@ -124,6 +152,10 @@ class Exp(Function):
 
     def backward(self, gy):
         return gy * self.output
+
+
+def exp(x):
+    return Exp()(x)
 
 
 class Log(Function):
@@ -135,6 +167,10 @@ class Log(Function):
         return gy / self.inputs[0]
 
 
+def log(x):
+    return Log()(x)
+
+
 class Sqrt(Function):
     # d/dx sqrt(x) = 1 / (2 sqrt(x))
     def forward(self, x):
@@ -142,6 +178,10 @@ class Sqrt(Function):
 
     def backward(self, gy):
         return gy / (2 * self.output)
+
+
+def sqrt(x):
+    return Sqrt()(x)
 
 
 class Abs(Function):
@@ -152,6 +192,10 @@ class Abs(Function):
     def backward(self, gy):
         x = self.inputs[0].data
         return gy * Tensor(backend.get_array_module(x).sign(x))
+
+
+def abs(x):
+    return Abs()(x)
 
 
 class Clip(Function):
@@ -169,6 +213,22 @@ class Clip(Function):
         return gy * Tensor((x >= low) & (x <= high))
 
 
+def clip(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clip: min {min} is larger than max {max}")
+    return Clip(min, max)(x)
+
+
+def _split_by_winner(fn, gy, a, b, a_wins):
+    share_a = a_wins + 0.5 * (a.data == b.data)
+    share_a = Tensor(share_a.astype(gy.dtype, copy=False))
+    need_a, need_b = fn.needs_input_grad
+    return (sum_to(gy * share_a, a.shape) if need_a else None,
+            sum_to(gy * (1 - share_a), b.shape) if need_b else None)
+
+
 class Maximum(Function):
     # d max(a, b) goes to the larger input; a tie splits it in half (as PyTorch)
     def forward(self, a, b):
@@ -179,7 +239,12 @@ class Maximum(Function):
         return _split_by_winner(self, gy, a, b, a.data > b.data)
 
 
+def maximum(a, b):
+    return Maximum()(*tensor_pair("maximum", a, b))
+
+
 class Minimum(Function):
+    # d min(a, b) goes to the smaller input; a tie splits it in half
     def forward(self, a, b):
         return backend.get_array_module(a).minimum(a, b)
 
@@ -188,12 +253,8 @@ class Minimum(Function):
         return _split_by_winner(self, gy, a, b, a.data < b.data)
 
 
-def _split_by_winner(fn, gy, a, b, a_wins):
-    share_a = a_wins + 0.5 * (a.data == b.data)
-    share_a = Tensor(share_a.astype(gy.dtype, copy=False))
-    need_a, need_b = fn.needs_input_grad
-    return (sum_to(gy * share_a, a.shape) if need_a else None,
-            sum_to(gy * (1 - share_a), b.shape) if need_b else None)
+def minimum(a, b):
+    return Minimum()(*tensor_pair("minimum", a, b))
 
 
 class Where(Function):
@@ -210,75 +271,6 @@ class Where(Function):
                 sum_to(where(condition, zero, gy), b.shape) if need_b else None)
 
 
-class Cast(Function):
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-    def forward(self, x):
-        return x.astype(self.dtype)
-
-    def backward(self, gy):
-        return gy.astype(self.inputs[0].dtype)
-
-
-def add(a, b):
-    return Add()(*tensor_pair("add", a, b))
-
-
-def sub(a, b):
-    return Sub()(*tensor_pair("sub", a, b))
-
-
-def mul(a, b):
-    return Mul()(*tensor_pair("mul", a, b))
-
-
-def div(a, b):
-    return Div()(*tensor_pair("div", a, b))
-
-
-def neg(x):
-    return Neg()(x)
-
-
-def pow(base, exponent):
-    if isinstance(base, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        return PowScalar(exponent)(base)
-    return Pow()(*tensor_pair("pow", base, exponent))
-
-
-def exp(x):
-    return Exp()(x)
-
-
-def log(x):
-    return Log()(x)
-
-
-def sqrt(x):
-    return Sqrt()(x)
-
-
-def abs(x):
-    return Abs()(x)
-
-
-def clip(x, min=None, max=None):
-    if min is None and max is None:
-        raise ValueError("clip: give min, max or both")
-    if min is not None and max is not None and min > max:
-        raise ValueError(f"clip: min {min} is larger than max {max}")
-    return Clip(min, max)(x)
-
-
-def maximum(a, b):
-    return Maximum()(*tensor_pair("maximum", a, b))
-
-
-def minimum(a, b):
-    return Minimum()(*tensor_pair("minimum", a, b))
-
-
 def where(condition, a, b):
     """Elementwise ``condition ? a : b``; the condition carries no gradient.
 
@@ -289,3 +281,15 @@ def where(condition, a, b):
     if not isinstance(condition, Tensor):
         condition = Tensor(backend.to_device(backend.get_array_module(condition).asarray(condition), a.device))
     return Where()(condition, a, b)
+
+
+class Cast(Function):
+    # d/dx cast(x) = 1: the gradient is cast back to x's dtype
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.inputs[0].dtype)
