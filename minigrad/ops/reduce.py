@@ -1,5 +1,6 @@
 """Reductions: sum, mean, max, min over an axis (or all), with keepdims."""
 import builtins
+
 from .. import backend
 from ..autograd import Function, Tensor
 from .shape import broadcast_to, reshape
@@ -37,6 +38,10 @@ class Sum(Function):
         return _expand_back(gy, self.inputs[0].shape, self.axes)
 
 
+def sum(x, axis=None, keepdims=False):
+    return Sum(_normalize_axis(axis, x.ndim, "sum"), keepdims)(x)
+
+
 class Mean(Function):
     # d mean(x) / dx = 1 / n
     def __init__(self, axes, keepdims):
@@ -53,6 +58,10 @@ class Mean(Function):
         return _expand_back(gy * (1.0 / builtins.max(count, 1)), x.shape, self.axes)
 
 
+def mean(x, axis=None, keepdims=False):
+    return Mean(_normalize_axis(axis, x.ndim, "mean"), keepdims)(x)
+
+
 class Max(Function):
     # d max(x) / dx = 1 at the maximum; ties share it equally (as PyTorch's amax)
     def __init__(self, axes, keepdims):
@@ -63,18 +72,9 @@ class Max(Function):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        peak = x.max(axis=self.axes, keepdims=True)
-        winners = (x == peak).astype(x.dtype)
-        winners /= winners.sum(axis=self.axes, keepdims=True)
-        return _expand_back(gy, x.shape, self.axes) * Tensor(winners)
-
-
-def sum(x, axis=None, keepdims=False):
-    return Sum(_normalize_axis(axis, x.ndim, "sum"), keepdims)(x)
-
-
-def mean(x, axis=None, keepdims=False):
-    return Mean(_normalize_axis(axis, x.ndim, "mean"), keepdims)(x)
+        winners = (x == x.max(axis=self.axes, keepdims=True)).astype(x.dtype)
+        share = winners / winners.sum(axis=self.axes, keepdims=True)
+        return _expand_back(gy, x.shape, self.axes) * Tensor(share)
 
 
 def max(x, axis=None, keepdims=False):
