@@ -24,24 +24,6 @@ class MatMul(Function):
                 sum_to(_swap_last(a) @ gy, b.shape) if need_b else None)
 
 
-class Linear(Function):
-    # y = x W + b:  gx = gy W^T, gW = x^T gy, gb = sum over the batch of gy
-    def forward(self, x, W, b=None):
-        y = x @ W
-        if b is not None:
-            y += b
-        return y
-
-    def backward(self, gy):
-        x, W = self.inputs[:2]
-        needs = self.needs_input_grad
-        grads = (gy @ W.T if needs[0] else None,
-                 x.T @ gy if needs[1] else None)
-        if len(self.inputs) == 3:
-            grads += (gy.sum(axis=0) if needs[2] else None,)
-        return grads
-
-
 def matmul(a, b):
     if not isinstance(a, Tensor):
         a = constant_like(a, b)
@@ -65,6 +47,21 @@ def matmul(a, b):
             raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast "
                              "together") from None
     return MatMul()(a, b)
+
+
+class Linear(Function):
+    # y = x W + b:  gx = gy W^T, gW = x^T gy, gb = sum over the batch of gy
+    def forward(self, x, W, b=None):
+        return x @ W if b is None else x @ W + b
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        needs = self.needs_input_grad
+        grads = (gy @ W.T if needs[0] else None,
+                 x.T @ gy if needs[1] else None)
+        if len(self.inputs) == 3:
+            grads += (gy.sum(axis=0) if needs[2] else None,)
+        return grads
 
 
 def linear(x, W, b=None):
