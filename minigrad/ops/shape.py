@@ -8,6 +8,7 @@ from ..creation import normalize_shape
 
 
 class Reshape(Function):
+    # the gradient of a reshape is reshaped back to x's shape
     def __init__(self, shape):
         self.shape = shape
 
@@ -18,7 +19,20 @@ class Reshape(Function):
         return reshape(gy, self.inputs[0].shape)
 
 
+def reshape(x, *shape):
+    shape = normalize_shape(shape)
+    if shape == x.shape:
+        return x
+    known = int(np.prod([n for n in shape if n != -1]))
+    free = shape.count(-1)
+    fits = (known == x.size) if free == 0 else (free == 1 and known > 0 and x.size % known == 0)
+    if not fits or any(n < -1 for n in shape):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}")
+    return Reshape(shape)(x)
+
+
 class Transpose(Function):
+    # the gradient of a transpose is transposed back by the inverse permutation
     def __init__(self, axes):
         self.axes = axes
 
@@ -27,6 +41,15 @@ class Transpose(Function):
 
     def backward(self, gy):
         return transpose(gy, tuple(np.argsort(self.axes)))
+
+
+def transpose(x, *axes):
+    axes = normalize_shape(axes)
+    if not axes:  # reverse them all (x.T): nothing to check
+        return Transpose(tuple(reversed(range(x.ndim))))(x)
+    if sorted(a % x.ndim for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    return Transpose(tuple(a % x.ndim for a in axes))(x)
 
 
 def _is_basic_index(index):
@@ -45,6 +68,24 @@ class GetItem(Function):
 
     def backward(self, gy):
         return ScatterAdd(self.index, self.inputs[0].shape)(gy)
+
+
+def getitem(x, index):
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    elif isinstance(index, list):
+        index = np.asarray(index)
+    if backend.get_array_module(x.data) is not np:
+        index = _index_to_device(index)
+    return GetItem(index)(x)
+
+
+def _index_to_device(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    moved = tuple(backend.to_device(p, "cuda") if isinstance(p, np.ndarray) else p for p in parts)
+    return moved if isinstance(index, tuple) else moved[0]
 
 
 class ScatterAdd(Function):
@@ -76,6 +117,11 @@ class BroadcastTo(Function):
         return sum_to(gy, self.inputs[0].shape)
 
 
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    return x if x.shape == shape else BroadcastTo(shape)(x)
+
+
 def _sum_to_array(x, shape):
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
@@ -95,6 +141,12 @@ class SumTo(Function):
         return broadcast_to(gy, self.inputs[0].shape)
 
 
+def sum_to(x, shape):
+    """Sum x down to ``shape`` (the inverse of broadcasting)."""
+    shape = tuple(shape)
+    return x if x.shape == shape else SumTo(shape)(x)
+
+
 class Concatenate(Function):
     # each input's gradient is its slice of the output's gradient
     def __init__(self, axis):
@@ -111,68 +163,6 @@ class Concatenate(Function):
             grads.append(getitem(gy, index) if needed else None)
             start = stop
         return tuple(grads)
-
-
-class ToDevice(Function):
-    def __init__(self, device):
-        self.device = device
-
-    def forward(self, x):
-        self.source = backend.device_of(x)
-        return backend.to_device(x, self.device)
-
-    def backward(self, gy):
-        return gy.to(self.source)
-
-
-def reshape(x, *shape):
-    shape = normalize_shape(shape)
-    if shape == x.shape:
-        return x
-    known = int(np.prod([n for n in shape if n != -1]))
-    free = shape.count(-1)
-    fits = (known == x.size) if free == 0 else (free == 1 and known > 0 and x.size % known == 0)
-    if not fits or any(n < -1 for n in shape):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}")
-    return Reshape(shape)(x)
-
-
-def transpose(x, *axes):
-    axes = normalize_shape(axes)
-    if not axes:  # reverse them all (x.T): nothing to check
-        return Transpose(tuple(reversed(range(x.ndim))))(x)
-    if sorted(a % x.ndim for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
-    return Transpose(tuple(a % x.ndim for a in axes))(x)
-
-
-def getitem(x, index):
-    if isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, list):
-        index = np.asarray(index)
-    if backend.get_array_module(x.data) is not np:
-        index = _index_to_device(index)
-    return GetItem(index)(x)
-
-
-def _index_to_device(index):
-    parts = index if isinstance(index, tuple) else (index,)
-    moved = tuple(backend.to_device(p, "cuda") if isinstance(p, np.ndarray) else p for p in parts)
-    return moved if isinstance(index, tuple) else moved[0]
-
-
-def broadcast_to(x, shape):
-    shape = tuple(shape)
-    return x if x.shape == shape else BroadcastTo(shape)(x)
-
-
-def sum_to(x, shape):
-    """Sum x down to ``shape`` (the inverse of broadcasting)."""
-    shape = tuple(shape)
-    return x if x.shape == shape else SumTo(shape)(x)
 
 
 def concatenate(tensors, axis=0):
@@ -198,3 +188,16 @@ def stack(tensors, axis=0):
     axis = axis % (tensors[0].ndim + 1)
     expanded = [reshape(t, t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
     return concatenate(expanded, axis)
+
+
+class ToDevice(Function):
+    # the gradient goes back to the device x came from
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        self.source = backend.device_of(x)
+        return backend.to_device(x, self.device)
+
+    def backward(self, gy):
+        return gy.to(self.source)
