@@ -1,4 +1,6 @@
 """lessons.engine_tour under --quick: every step's number is right, every figure is written, in a few seconds."""
+import contextlib
+import io
 import json
 import shutil
 import time
@@ -17,15 +19,17 @@ FIGURES = ["1_central_differences.png", "2_chain_rule_before_backward.png", "2_c
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
-    out = tmp_path_factory.mktemp("engine_tour")
+    """(final numbers, output folder, CPU seconds, printed text) of one quick tour."""
+    out, printed = tmp_path_factory.mktemp("engine_tour"), io.StringIO()
     started = time.process_time()
-    engine_tour.main(["--quick", "--out", str(out)])
+    with contextlib.redirect_stdout(printed):
+        engine_tour.main(["--quick", "--out", str(out)])
     seconds = time.process_time() - started
-    return json.loads((out / "metrics.json").read_text())["final"], out, seconds
+    return json.loads((out / "metrics.json").read_text())["final"], out, seconds, printed.getvalue()
 
 
 def test_every_step_gets_its_number_right(tour):
-    final, _, _ = tour
+    final = tour[0]
     assert final["best_eps_float64"] in (1e-5, 1e-6)  # where the eps^2 and 1e-16/eps errors meet
     assert final["best_error_float64"] < 1e-9
     assert abs(final["chain_rule_by_hand"] - final["chain_rule_minigrad"]) < 1e-12  # both in float64
@@ -38,7 +42,7 @@ def test_every_step_gets_its_number_right(tour):
 
 
 def test_every_figure_is_a_png_and_the_quick_tour_takes_seconds(tour):
-    _, out, seconds = tour
+    _, out, seconds, _ = tour
     for figure in FIGURES:
         assert (out / figure).read_bytes()[:4] == b"\x89PNG", figure
         assert (out / figure).stat().st_size > 10_000, figure
@@ -46,10 +50,8 @@ def test_every_figure_is_a_png_and_the_quick_tour_takes_seconds(tour):
     assert seconds < 10  # CPU time of this process; dot runs in its own
 
 
-def test_the_printed_text_says_what_the_figures_show(tmp_path, capsys):
-    engine_tour.main(["--quick", "--out", str(tmp_path)])
-    printed = capsys.readouterr().out
-    final = json.loads((tmp_path / "metrics.json").read_text())["final"]
+def test_the_printed_text_says_what_the_figures_show(tour):
+    final, _, _, printed = tour
     assert f"smallest error: float64 at eps = {final['best_eps_float64']:.0e}" in printed
     assert "backward visits them in reverse:" in printed and " y b c a x" in printed
     assert "SumTo" in printed
