@@ -203,5 +203,6 @@ def render_grade(result, paint):
              + f"; {passed} of {len(result.exercises)} exercises pass."]
     for g in result.exercises:
         if g.status != "passed":
-            lines.append(f"  {g.exercise.name}: {g.hint}")
+            lines.append(textwrap.fill(f"{g.exercise.name}: {g.hint}", width=100, initial_indent="  ",
+                                       subsequent_indent="      "))
     return "\n".join(lines)

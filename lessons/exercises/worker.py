@@ -45,15 +45,15 @@ def submitted_class(exercise, path):
 
 def grade(exercise, path, seed):
     """The JSON-ready result of one exercise: its status, the diagnosis and the report that decided it."""
-    folder = dataclasses.replace(exercise, folder=pathlib.Path(path).parent)  # reports name the student's file
+    located = dataclasses.replace(exercise, folder=pathlib.Path(path).parent)  # reports name the student's file
     try:
         function = submitted_class(exercise, path)
     except Exception as error:  # a file that does not import fails; the grade goes on
-        return _result(Report(folder, None, load_error=describe_load_error(error)))
-    practice = check(folder, function, seed=0)
+        return _result(Report(located, None, load_error=describe_load_error(error)))
+    practice = check(located, function, seed=0)
     if practice.status != "passing":
         return _result(practice)
-    hidden = check(folder, function, seed=seed, size_shift=HIDDEN_SIZE_SHIFT)
+    hidden = check(located, function, seed=seed, size_shift=HIDDEN_SIZE_SHIFT)
     return _result(hidden, practice_only=hidden.status != "passing")
 
 
