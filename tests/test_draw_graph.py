@@ -6,6 +6,8 @@ import time
 import graphviz
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.functional as F
@@ -165,6 +167,39 @@ def test_max_nodes_joins_each_drawn_node_to_the_left_out_part_by_one_arrow():
         (t_box, "more"),     # t also feeds that Mul
         ("more", exp),       # x feeds Exp
     ])
+
+
+UNARY = {"Exp": lambda a: a.exp(), "Tanh": F.tanh, "Neg": lambda a: -a}
+BINARY = {"Add": lambda a, b: a + b, "Mul": lambda a, b: a * b}
+
+
+@given(st.data())
+def test_any_graph_has_a_box_per_tensor_an_ellipse_per_op_and_an_arrow_per_use(data):
+    """A random graph over a few leaves, built while counting what it holds; draw_graph must count the same."""
+    tensors = [mg.tensor(np.ones(2), requires_grad=True) for _ in range(data.draw(st.integers(1, 3)))]
+    ops, arrows = {}, 0
+    for _ in range(data.draw(st.integers(0, 12))):
+        name = data.draw(st.sampled_from(sorted(UNARY) + sorted(BINARY)))
+        inputs = [data.draw(st.sampled_from(tensors)) for _ in range(1 if name in UNARY else 2)]
+        tensors.append((UNARY | BINARY)[name](*inputs))
+        ops[name] = ops.get(name, 0) + 1
+        arrows += len(inputs) + 1
+    output = tensors[0]
+    for t in tensors[1:]:  # every tensor feeds the output, so the whole graph is drawn
+        output = output + t
+        ops["Add"] = ops.get("Add", 0) + 1
+        arrows += 3
+    tensors_in_graph = len(tensors) + len(tensors) - 1  # the tensors made, and one sum per Add at the end
+    nodes, drawn_arrows = parse(draw_graph(output))
+    assert {name: len(named(nodes, name)) for name in ops} == ops
+    assert len(nodes) == tensors_in_graph + sum(ops.values()) and len(drawn_arrows) == arrows
+
+    limit = data.draw(st.integers(1, len(nodes)))
+    nodes, _ = parse(draw_graph(output, max_nodes=limit))
+    left_out = tensors_in_graph + sum(ops.values()) - limit
+    assert len(nodes) == limit + (left_out > 0)
+    if left_out:
+        assert nodes["more"][0].startswith(f"{left_out:,} more nodes not drawn\n")
 
 
 @pytest.mark.parametrize("output, params, max_nodes, error, words", [
