@@ -339,9 +339,11 @@ def backpropagate(order, grads, retain_graph, create_graph, keep=frozenset()):
     backend.tune_allocator()  # once per process: training frees and re-makes the same buffers every step
     with _grad_mode(create_graph):  # create_graph: the backward ops are recorded, so gradients have gradients
         for tensor in reversed(order):
-            fn, key = tensor._fn, id(tensor)
-            grad = grads.get(key) if fn is None or key in keep else grads.pop(key, None)
-            if fn is None or grad is None:
+            fn = tensor._fn
+            if fn is None:  # a leaf: its gradient stays in grads, for the caller
+                continue
+            grad = grads.get(id(tensor)) if id(tensor) in keep else grads.pop(id(tensor), None)
+            if grad is None:  # the ops that used it sent no gradient back (None)
                 continue
             inputs, needs = fn.inputs, fn.needs_input_grad
             input_grads = _run_backward(fn, grad)
