@@ -2,11 +2,12 @@
 
 The textbook writes both with a choice per element, ``where(x > 0, x, slope * x)``. NumPy's ``where`` on a
 mask that flips unpredictably (the signs of a layer's pre-activations) mispredicts a branch for about every
-other element: ~5 ns per element here, ~15x the cost of a multiply. The kernels below get the same numbers
-from ``maximum``/``minimum`` and mask arithmetic, which run without branches.
+other element: ~4 ns per element here, 15-20x the kernels below (leaky_relu on W4's 64x128x7x7 float32
+activations: 1580 us with where, 79 us without). They get the same numbers from ``maximum``/``minimum`` and
+mask arithmetic, which run without branches.
 
 Each kernel sits beside its plain reference (``*_reference``), the textbook form;
-tests/test_kernels_activation.py checks that the two agree on every finite input.
+tests/test_kernels_pointwise.py checks that the two agree on every finite input.
 """
 from .. import backend
 

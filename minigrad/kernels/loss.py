@@ -1,7 +1,7 @@
 """The loss kernels: binary cross-entropy in place, and a sum of squares as one dot product.
 
 Each kernel sits beside its plain reference (``*_reference``), the formula as the textbook writes it;
-tests/test_kernels_loss.py checks that the two agree.
+tests/test_kernels_pointwise.py checks that the two agree.
 """
 import numpy as np
 
