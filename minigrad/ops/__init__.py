@@ -46,7 +46,8 @@ for _name, _method in {
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clip": clip,
     "sum": sum, "mean": mean, "max": max, "min": min,
     "reshape": reshape, "transpose": transpose, "T": property(transpose),
-    "to": _to, "astype": _astype, "float": lambda x: _astype(x, _np.float32), "double": lambda x: _astype(x, _np.float64),
+    "to": _to, "astype": _astype,
+    "float": lambda x: _astype(x, _np.float32), "double": lambda x: _astype(x, _np.float64),
 }.items():
     setattr(_Tensor, _name, _method)
 del _name, _method
