@@ -152,15 +152,16 @@ def check(exercise, function=None, solution=False, cases=None, seed=0, size_shif
         with _shifted_sizes(size_shift):
             cases = exercise.cases(rng)
     report = Report(exercise, function)
+    method = written_method(function)
     for number, case in enumerate(cases, 1):
         try:
-            if written_method(function) == "backward":
+            if method == "backward":
                 report.cases.append(check_case(function, case, number, rng))
             else:
                 report.cases.append(check_steps(function, case, number, exercise.expected_steps(case),
                                                 exercise.step_factors(case)))
         except NotImplementedError as error:
-            report.not_started, report.cases = str(error) or "backward is not written yet", []
+            report.not_started, report.cases = str(error) or f"{method} is not written yet", []
             break
     return report
 
@@ -357,12 +358,11 @@ def check_steps(optimizer, case, number, expected, known_factors):
         except Exception as error:
             result.error = f"step {step}: " + describe_exception(error, optimizer, "step")
             return result
-        name = f"param after step {step}"
-        checked = InputResult(name, param.shape)
         if not np.array_equal(given, current):
             result.error = (f"step {step} changed the param it was given in place; return the new parameter as a "
                             f"new array and leave the one passed in as it was")
             return result
+        checked = InputResult(f"param after step {step}", param.shape)
         if not isinstance(got, np.ndarray):
             checked.problem = f"step returned a {type(got).__name__}; return the new parameter, a NumPy array"
         elif got.shape != param.shape or got.dtype != param.dtype:
@@ -386,23 +386,22 @@ def check_steps(optimizer, case, number, expected, known_factors):
 
 
 def _step_hint(step, got_update, expected_update, known_factors):
+    """A hint from the update (new param - old param) of the first wrong step, against the expected update."""
     ratio = _constant_ratio(got_update, expected_update)
-    if step == 1 and ratio is not None:
-        for factor, kinds, text in known_factors:
-            if abs(ratio - factor) < 1e-3 * abs(factor):
-                return Hint(kinds, f"the first update is {ratio:.4g} times the expected one: {text}")
-    if ratio is not None and step > 1:
+    if ratio is None:
+        return None if step == 1 else Hint(("later-step",), f"the steps before {step} are right, this one is not: "
+                                                            f"look at what changes from one step to the next (the "
+                                                            f"step count t, m and v kept on self)")
+    if step > 1:  # m / sqrt(v) is right, so the one factor that varies with t is not
         return Hint(("bias-correction",), f"the update of step {step} is {ratio:.4g} times the expected one "
                                           f"everywhere, and the steps before it are right: the factor that changes "
                                           f"from step to step is off, the bias correction. t counts the updates: "
                                           f"1, 2, 3, ...")
-    if ratio is not None:
-        return Hint(("factor",), f"the update is {ratio:.4g} times the expected one everywhere: its direction is "
-                                 f"right, a factor in the step size is off")
-    if step > 1:
-        return Hint(("later-step",), f"the steps before {step} are right, this one is not: look at what changes "
-                                     f"from one step to the next (the step count t, m and v kept on self)")
-    return None
+    for factor, kinds, text in known_factors:
+        if abs(ratio - factor) < 1e-3 * abs(factor):
+            return Hint(kinds, f"the first update is {ratio:.4g} times the expected one: {text}")
+    return Hint(("factor",), f"the update is {ratio:.4g} times the expected one everywhere: its direction is right, "
+                             f"a factor in the step size is off")
 
 
 def _broadcasts_to(shape, target):
