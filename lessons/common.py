@@ -60,6 +60,7 @@ finishes that epoch and saves it. Either way the message gives the command
 that resumes. A second Ctrl-C stops at once.
 """
 import argparse
+import contextlib
 import fcntl
 import itertools
 import json
@@ -357,6 +358,8 @@ class Lesson:
         path = self.out / CHECKPOINT
         if not path.is_file():
             self._lock.release()
+            with contextlib.suppress(OSError):
+                self.out.rmdir()  # the folder, if empty, was made only to hold the lock: leave nothing behind
             raise SystemExit(f"--resume: there is no checkpoint at {path}; run without --resume to start.")
         try:
             state = mg.load(path)

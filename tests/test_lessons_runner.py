@@ -180,9 +180,10 @@ def test_a_lesson_can_name_its_default_folder_after_its_flags(monkeypatch, tmp_p
                        "--dataset mnist --out mine": Path("mine")}
 
 
-def test_resume_without_a_checkpoint_says_so(tmp_path):
+def test_resume_without_a_checkpoint_says_so_and_leaves_nothing_behind(tmp_path):
     with pytest.raises(SystemExit, match="no checkpoint at .*checkpoint.npz; run without --resume"):
-        tiny_lesson(["--out", str(tmp_path), "--resume"])
+        tiny_lesson(["--out", str(tmp_path / "never"), "--resume"])
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("flag, value", [("--lr", "0.5"), ("--seed", "3"), ("--batch-size", "4"), ("--noise", "0.3"),
