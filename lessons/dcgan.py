@@ -34,7 +34,7 @@ Samples are drawn with the generator in evaluation mode (BatchNorm uses its
 running statistics), so a sample does not depend on the others in its batch.
 
 Figures: ``samples.png`` (64 samples from fixed noise; also
-``samples_epoch_NNN.png`` after each epoch), ``interpolation.png`` (the
+``samples_epoch_NNN.png`` after every ``--sample-every`` epochs, default 1), ``interpolation.png`` (the
 images along the straight line from the noise of the grid's first sample to
 that of its second) and ``losses.png``.
 """
@@ -42,11 +42,10 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
-from lessons._judge import Judge, add_judge_flag
+from lessons._gan import EpochMeans, add_gan_flags, decode, fixed_noise, judge_samples, sample_grid, training_images
 from lessons.common import Lesson
-from lessons.gan import decode, fixed_noise, generate, sample_grid, to_tanh_range
 from minigrad import nn, optim, viz
-from minigrad.data import DataLoader, mnist
+from minigrad.data import DataLoader
 
 LATENT = 100
 INTERPOLATION_STEPS = 10
@@ -61,12 +60,10 @@ def generator():
     )
 
 
-def discriminator(batch_norm=True):
-    """D as DCGAN has it; ``batch_norm=False`` gives the WGAN-GP critic (see lessons.wgan_gp)."""
+def discriminator():
     return nn.Sequential(
         nn.Conv2D(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),                           # 14x14
-        nn.Conv2D(64, 128, 4, stride=2, padding=1),                                            # 7x7
-        *([nn.BatchNorm2D(128)] if batch_norm else []), nn.LeakyReLU(0.2),
+        nn.Conv2D(64, 128, 4, stride=2, padding=1), nn.BatchNorm2D(128), nn.LeakyReLU(0.2),    # 7x7
         nn.Flatten(), nn.Dense(128 * 7 * 7, 1),
     )
 
@@ -83,17 +80,12 @@ def dcgan_init(model):
     return model
 
 
-def training_images(run):
-    """MNIST training images (under --quick, a few) in [-1, 1], shaped (N, 1, 28, 28)."""
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    return to_tanh_range(run.subset(x_train)).reshape(-1, 1, 28, 28)
-
-
 def main(argv=None):
-    run = Lesson("dcgan", __doc__, epochs=5, batch_size=64, lr=2e-4, argv=argv, extra=add_judge_flag)
+    run = Lesson("dcgan", __doc__, epochs=5, batch_size=64, lr=2e-4, argv=argv, extra=add_gan_flags)
 
     # ---- data: MNIST training images in [-1, 1]
-    loader = DataLoader(training_images(run), batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+    loader = DataLoader(training_images(run, "mnist", shape=(1, 28, 28)), batch_size=run.args.batch_size,
+                        shuffle=True, seed=run.args.seed)
 
     # ---- networks and optimizers
     G = dcgan_init(generator()).to(run.device)
@@ -105,8 +97,7 @@ def main(argv=None):
 
     # ---- training: one D step (real and fake batches), then one G step
     for epoch in run.epochs(G=G, D=D, g_optimizer=g_optimizer, d_optimizer=d_optimizer, loader=loader):
-        sums = dict.fromkeys(("d_loss", "g_loss", "D_x", "D_G_z"), 0.0)
-        steps = 0
+        meter = EpochMeans()
         for (xb,) in run.progress(loader):
             real = mg.tensor(xb, device=run.device)
             n = len(xb)
@@ -125,12 +116,11 @@ def main(argv=None):
             g_loss.backward()
             g_optimizer.step()
 
-            for name, value in (("d_loss", d_loss), ("g_loss", g_loss),
-                                ("D_x", F.sigmoid(real_logit).mean()), ("D_G_z", F.sigmoid(fake_logit).mean())):
-                sums[name] += value.item()
-            steps += 1
-        run.log(**{name: total / steps for name, total in sums.items()})
-        sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"), f"DCGAN: samples after epoch {epoch}")
+            meter.add(d_loss=d_loss, g_loss=g_loss,
+                      D_x=F.sigmoid(real_logit).mean(), D_G_z=F.sigmoid(fake_logit).mean())
+        run.log(**meter.means())
+        if epoch % run.args.sample_every == 0:
+            sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"), f"DCGAN: samples after epoch {epoch}")
 
     # ---- figures and the judge's verdict
     sample_grid(G, fixed_z, run.figure("samples.png"), f"DCGAN on MNIST: samples after {run.args.epochs} epochs")
@@ -142,8 +132,7 @@ def main(argv=None):
                             start_label="sample 1", end_label="sample 2")
     viz.loss_curves({name: [r[name] for r in run.history] for name in ("d_loss", "g_loss")},
                     run.figure("losses.png"), title="DCGAN on MNIST: binary cross-entropy")
-    judge = Judge.load_or_train("mnist", run)
-    report = judge.report(generate(G, LATENT, judge.sample_count, run.device), value_range=(-1, 1))
+    report = judge_samples(run, G, LATENT, "mnist")
     last = run.history[-1]
     run.finish(final={"d_loss": last["d_loss"], "g_loss": last["g_loss"], **report})
 

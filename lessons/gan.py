@@ -36,57 +36,20 @@ Figures: ``samples_epoch_NNN.png`` every ``--sample-every`` epochs and
 show one set of images improving), ``losses.png`` and ``scores.png``
 (D(x) and D(G(z)) per epoch).
 """
-import numpy as np
-
 import minigrad as mg
 import minigrad.functional as F
-from lessons._judge import Judge, add_judge_flag
+from lessons._gan import DATASETS, EpochMeans, add_gan_flags, fixed_noise, judge_samples, sample_grid, training_images
 from lessons.common import Lesson
 from minigrad import nn, optim, viz
-from minigrad.data import DataLoader, fashion_mnist, mnist
+from minigrad.data import DataLoader
 
-DATASETS = {"fashion": fashion_mnist, "mnist": mnist}
 LATENT = 64
-SHOWN = 64   # samples in each grid
 
 
 def add_flags(parser):
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion",
                         help="images to imitate (default %(default)s)")
-    parser.add_argument("--sample-every", type=int, default=10, metavar="N",
-                        help="save a grid of samples every N epochs (default %(default)s)")
-    add_judge_flag(parser)
-
-
-def to_tanh_range(images_uint8):
-    """uint8 (N, 28, 28) -> float32 (N, 784) in [-1, 1], the range of G's tanh."""
-    return (images_uint8.reshape(len(images_uint8), -1).astype(np.float32) / np.float32(127.5)) - np.float32(1)
-
-
-def fixed_noise(run, latent):
-    """The noise of every sample grid: the same each time, from its own generator, so that drawing it
-    moves no training randomness."""
-    z = np.random.default_rng(run.args.seed + 1).standard_normal((SHOWN, latent), np.float32)
-    return mg.tensor(z, device=run.device)
-
-
-def decode(G, z):
-    """G(z) as a NumPy array, with G in evaluation mode and no graph recorded."""
-    G.eval()
-    with mg.no_grad():
-        images = G(z).numpy()
-    G.train()
-    return images
-
-
-def generate(G, latent, count, device, batch=1000):
-    """``count`` samples of G from fresh noise, for the judge."""
-    return np.concatenate([decode(G, mg.randn(min(batch, count - start), latent, device=device))
-                           for start in range(0, count, batch)])
-
-
-def sample_grid(G, z, path, title):
-    viz.image_grid(decode(G, z), path, title=title, value_range=(-1, 1))
+    add_gan_flags(parser, sample_every=10)
 
 
 def default_out(args):
@@ -100,10 +63,9 @@ def main(argv=None):
                  default_out=default_out)
     dataset = run.args.dataset
 
-    # ---- data: training images only, as the book
-    x_train, _ = DATASETS[dataset]("train", root=run.args.data_dir)
-    x_train = to_tanh_range(run.subset(x_train))
-    loader = DataLoader(x_train, batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+    # ---- data: training images only, as the book, in [-1, 1]
+    loader = DataLoader(training_images(run, dataset, shape=(784,)), batch_size=run.args.batch_size, shuffle=True,
+                        seed=run.args.seed)
 
     # ---- the two networks
     G = nn.Sequential(
@@ -123,8 +85,7 @@ def main(argv=None):
 
     # ---- training: one D step, then one G step, per batch
     for epoch in run.epochs(G=G, D=D, g_optimizer=g_optimizer, d_optimizer=d_optimizer, loader=loader):
-        sums = dict.fromkeys(("d_loss", "g_loss", "D_x", "D_G_z"), 0.0)
-        steps = 0
+        meter = EpochMeans()
         for (xb,) in run.progress(loader):
             real = mg.tensor(xb, device=run.device)
             n = len(xb)
@@ -145,11 +106,8 @@ def main(argv=None):
             g_loss.backward()
             g_optimizer.step()
 
-            for name, value in (("d_loss", d_loss), ("g_loss", g_loss),
-                                ("D_x", real_score.mean()), ("D_G_z", fake_score.mean())):
-                sums[name] += value.item()
-            steps += 1
-        run.log(**{name: total / steps for name, total in sums.items()})
+            meter.add(d_loss=d_loss, g_loss=g_loss, D_x=real_score.mean(), D_G_z=fake_score.mean())
+        run.log(**meter.means())
         if epoch % run.args.sample_every == 0:
             sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"),
                         f"MLP GAN on {dataset}: samples after epoch {epoch}")
@@ -161,8 +119,7 @@ def main(argv=None):
     viz.loss_curves({"D(x)": [r["D_x"] for r in run.history], "D(G(z))": [r["D_G_z"] for r in run.history]},
                     run.figure("scores.png"), title=f"MLP GAN on {dataset}: D's mean verdict on real and fake images",
                     ylabel="D output (1 = real)")
-    judge = Judge.load_or_train(dataset, run)
-    report = judge.report(generate(G, LATENT, judge.sample_count, run.device), value_range=(-1, 1))
+    report = judge_samples(run, G, LATENT, dataset)
     last = run.history[-1]
     run.finish(final={"d_loss": last["d_loss"], "g_loss": last["g_loss"], **report})
 

@@ -40,7 +40,7 @@ fewer than the paper's 200,000: expect rougher digits than DCGAN's. There is
 no published number; the judge (``lessons._judge``) reports FID and the class
 histogram as for ``lessons.dcgan``.
 
-Figures: ``samples.png`` (and ``samples_epoch_NNN.png``), ``losses.png``
+Figures: ``samples.png`` (and ``samples_epoch_NNN.png`` every ``--sample-every`` epochs, default 1), ``losses.png``
 (the critic's Wasserstein estimate and the penalty) and ``grad_norm.png``
 (||grad D(x_hat)|| per epoch: its mean, and the mean plus and minus one
 standard deviation).
@@ -48,11 +48,10 @@ standard deviation).
 import numpy as np
 
 import minigrad as mg
-from lessons._judge import Judge, add_judge_flag
+from lessons._gan import EpochMeans, add_gan_flags, fixed_noise, judge_samples, sample_grid, training_images
 from lessons.common import Lesson
-from lessons.dcgan import LATENT, dcgan_init, discriminator, generator, training_images
-from lessons.gan import fixed_noise, generate, sample_grid
-from minigrad import optim, viz
+from lessons.dcgan import LATENT, dcgan_init, generator
+from minigrad import nn, optim, viz
 from minigrad.data import DataLoader
 
 PENALTY_WEIGHT = 10.0
@@ -62,7 +61,16 @@ BETAS = (0.0, 0.9)
 def add_flags(parser):
     parser.add_argument("--n-critic", type=int, default=5, metavar="N",
                         help="critic steps per generator step (default %(default)s)")
-    add_judge_flag(parser)
+    add_gan_flags(parser)
+
+
+def wgan_critic():
+    """The DCGAN discriminator (lessons.dcgan) without its BatchNorm, for the per-image penalty."""
+    return nn.Sequential(
+        nn.Conv2D(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),                           # 14x14
+        nn.Conv2D(64, 128, 4, stride=2, padding=1), nn.LeakyReLU(0.2),                         # 7x7
+        nn.Flatten(), nn.Dense(128 * 7 * 7, 1),
+    )
 
 
 def gradient_penalty(critic, real, fake):
@@ -79,11 +87,12 @@ def main(argv=None):
     run = Lesson("wgan_gp", __doc__, epochs=5, batch_size=64, lr=1e-4, argv=argv, extra=add_flags)
 
     # ---- data: MNIST training images in [-1, 1], as lessons.dcgan
-    loader = DataLoader(training_images(run), batch_size=run.args.batch_size, shuffle=True, seed=run.args.seed)
+    loader = DataLoader(training_images(run, "mnist", shape=(1, 28, 28)), batch_size=run.args.batch_size,
+                        shuffle=True, seed=run.args.seed)
 
     # ---- networks and optimizers: DCGAN's generator, its discriminator without BatchNorm as the critic
     G = dcgan_init(generator()).to(run.device)
-    critic = dcgan_init(discriminator(batch_norm=False)).to(run.device)
+    critic = dcgan_init(wgan_critic()).to(run.device)
     g_optimizer = optim.Adam(G.parameters(), lr=run.args.lr, betas=BETAS)
     c_optimizer = optim.Adam(critic.parameters(), lr=run.args.lr, betas=BETAS)
 
@@ -91,8 +100,8 @@ def main(argv=None):
 
     # ---- training: a critic step on every batch, a generator step on every n_critic-th
     for epoch in run.epochs(G=G, critic=critic, g_optimizer=g_optimizer, c_optimizer=c_optimizer, loader=loader):
-        sums = dict.fromkeys(("critic_loss", "w_distance", "penalty"), 0.0)
-        g_losses, norms = [], []
+        meter = EpochMeans()
+        norms = []
         for step, (xb,) in enumerate(run.progress(loader), start=1):
             real = mg.tensor(xb, device=run.device)
             n = len(xb)
@@ -106,8 +115,7 @@ def main(argv=None):
             c_optimizer.zero_grad()
             critic_loss.backward()
             c_optimizer.step()
-            for name, value in (("critic_loss", critic_loss), ("w_distance", w_distance), ("penalty", penalty)):
-                sums[name] += value.item()
+            meter.add(critic_loss=critic_loss, w_distance=w_distance, penalty=penalty)
             norms.append(norm)
 
             # generator: raise the critic's score of fresh fakes
@@ -116,13 +124,12 @@ def main(argv=None):
                 g_optimizer.zero_grad()
                 g_loss.backward()
                 g_optimizer.step()
-                g_losses.append(g_loss.item())
+                meter.add(g_loss=g_loss)
         norms = np.concatenate(norms)
-        run.log(**{name: total / step for name, total in sums.items()},
-                g_loss=np.mean(g_losses) if g_losses else float("nan"),
-                grad_norm_mean=norms.mean(), grad_norm_std=norms.std())
-        sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"),
-                    f"WGAN-GP: samples after epoch {epoch}")
+        run.log(**meter.means(), grad_norm_mean=norms.mean(), grad_norm_std=norms.std())
+        if epoch % run.args.sample_every == 0:
+            sample_grid(G, fixed_z, run.figure(f"samples_epoch_{epoch:03d}.png"),
+                        f"WGAN-GP: samples after epoch {epoch}")
 
     # ---- figures and the judge's verdict
     sample_grid(G, fixed_z, run.figure("samples.png"), f"WGAN-GP on MNIST: samples after {run.args.epochs} epochs")
@@ -135,8 +142,7 @@ def main(argv=None):
                      "target": [1.0] * len(run.history)},
                     run.figure("grad_norm.png"), title="Critic's gradient norm ||grad D(x_hat)|| at interpolates",
                     ylabel="gradient norm")
-    judge = Judge.load_or_train("mnist", run)
-    report = judge.report(generate(G, LATENT, judge.sample_count, run.device), value_range=(-1, 1))
+    report = judge_samples(run, G, LATENT, "mnist")
     last = run.history[-1]
     run.finish(final={"w_distance": last["w_distance"], "grad_norm_mean": last["grad_norm_mean"],
                       "grad_norm_std": last["grad_norm_std"], **report})

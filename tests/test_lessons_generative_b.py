@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from lessons._gan import EpochMeans, generate, to_tanh_range
 from lessons.dcgan import LATENT, dcgan_init, discriminator, generator
-from lessons.gan import generate, to_tanh_range
-from lessons.wgan_gp import gradient_penalty
+from lessons.wgan_gp import gradient_penalty, wgan_critic
 from minigrad import nn
 
 from conftest import assert_quick_run_learned
@@ -77,7 +77,25 @@ def test_gan_resumes_exactly(quick_run, tmp_path):
     assert resumed["final"] == uninterrupted["final"]
 
 
+@needs_data
+def test_sample_every_sets_which_epochs_leave_a_grid(tmp_path):
+    run_lesson("dcgan", tmp_path, "--sample-every", "2", "--epochs", "3")
+    grids = sorted(path.name for path in tmp_path.glob("samples_epoch_*.png"))
+    assert grids == ["samples_epoch_002.png"]
+
+
 # ------------------------------------------------------------------ the pieces
+
+def test_epoch_means_average_each_name_over_its_own_steps():
+    meter = EpochMeans()
+    for step, value in enumerate((1.0, 2.0, 6.0), start=1):
+        meter.add(loss=mg.tensor(np.float32(value)), half=value / 2)
+        if step == 2:
+            meter.add(rare=0.25)
+    assert meter.means() == {"loss": 3.0, "half": 1.5, "rare": 0.25}
+    assert list(meter.means()) == ["loss", "half", "rare"]
+    assert EpochMeans().means() == {}
+
 
 def test_to_tanh_range_maps_pixels_onto_minus_one_to_one():
     images = np.array([[[0, 255], [51, 204]]], dtype=np.uint8)
@@ -88,7 +106,7 @@ def test_to_tanh_range_maps_pixels_onto_minus_one_to_one():
 
 def test_dcgan_networks_shapes_and_critic_without_batchnorm():
     mg.manual_seed(0)
-    G, D, critic = generator(), discriminator(), discriminator(batch_norm=False)
+    G, D, critic = generator(), discriminator(), wgan_critic()
     images = G(mg.randn(5, LATENT))
     assert images.shape == (5, 1, 28, 28)
     assert float(np.abs(images.numpy()).max()) <= 1.0
@@ -133,7 +151,7 @@ def test_penalty_of_a_linear_critic_matches_the_closed_form():
 def test_penalty_through_the_conv_critic_matches_pytorch():
     torch = pytest.importorskip("torch")
     mg.manual_seed(2)
-    critic = dcgan_init(discriminator(batch_norm=False)).double()
+    critic = dcgan_init(wgan_critic()).double()
     for layer in critic.modules():   # non-zero biases, so their second-order paths are exercised too
         if isinstance(layer, (nn.Conv2D, nn.Dense)):
             nn.init.normal_(layer.bias, 0.0, 0.1)
