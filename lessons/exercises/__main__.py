@@ -85,10 +85,11 @@ def _check(parser, args, paint, stream):
 
 
 def _write_graph(report, path, seed):
-    if report.first_failure is None or report.first_failure.steps is not None:
-        why = "no case fails" if report.status == "passing" else f"it is {report.status}"
-        if report.function is not None and written_method(report.function) == "step":
-            why = "an update rule has no graph"
+    if report.load_error is None and written_method(report.function) == "step":
+        return f"No graph written to {path}: an update rule has no graph."
+    if report.first_failure is None:
+        why = {"passing": "every case passes", "not started": "backward is not written yet"}.get(
+            report.status, "the file does not import")
         return f"No graph written to {path}: {why}."
     graph, problem = draw_failing_case(report, seed)
     write_text(path, graph.pipe(format=pathlib.Path(path).suffix[1:]))
