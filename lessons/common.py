@@ -103,7 +103,7 @@ class Lesson:
         self.name = name
         self.description = (doc or "").strip().splitlines()[0] if (doc or "").strip() else name
         self._argv = list(sys.argv[1:] if argv is None else argv)
-        self.args, self._given = self._parse(doc, batch_size, lr, seed, extra, default_out)
+        self.args, self._given = self._parse(doc, epochs, batch_size, lr, seed, extra, default_out)
         self.out = Path(self.args.out)
         self._lock = self._claim_folder()
         self._saved = self._read_checkpoint() if self.args.resume else None
@@ -123,13 +123,13 @@ class Lesson:
 
     # ------------------------------------------------------------ setup
 
-    def _parse(self, doc, batch_size, lr, seed, extra, default_out):
+    def _parse(self, doc, epochs, batch_size, lr, seed, extra, default_out):
         """The flags, and the names of those given on the command line (a resumed run takes the others
         from its checkpoint)."""
         parser = argparse.ArgumentParser(prog=f"python -m {_module_name(self.name)}", description=doc,
                                          formatter_class=argparse.RawDescriptionHelpFormatter)
         parser.add_argument("--epochs", type=_positive_int, default=None,
-                            help="passes over the training set (default: the lesson's; 1 with --quick)")
+                            help=f"passes over the training set (default {epochs}; 1 with --quick)")
         parser.add_argument("--batch-size", type=_positive_int, default=batch_size,
                             help="mini-batch size (default %(default)s)")
         parser.add_argument("--lr", type=_positive_finite, default=lr, help="learning rate (default %(default)s)")
