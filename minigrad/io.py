@@ -212,7 +212,7 @@ def _temporary_prefix(path):
 def process_alive(pid):
     try:
         os.kill(pid, 0)  # signal 0 checks that the process exists without touching it
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: a number no process id can be
         return False
     except PermissionError:
         return True  # it exists, it belongs to someone else

@@ -185,10 +185,12 @@ def test_a_temporary_of_a_live_process_is_left_alone(tmp_path):
     try:
         busy = tmp_path / f".state.npz.{sleeper.pid}.abcd1234.tmp"
         other_target = tmp_path / ".state.npz.5.99999999.x1.tmp"   # a temporary of "state.npz.5"
+        no_process = tmp_path / f".state.npz.{2**80}.abcd1234.tmp"
         busy.write_bytes(b"being written")
         other_target.write_bytes(b"not ours")
+        no_process.write_bytes(b"stale")
         io.save({"a": 1}, tmp_path / "state.npz")
-        assert busy.exists() and other_target.exists()
+        assert busy.exists() and other_target.exists() and not no_process.exists()
     finally:
         sleeper.kill()
         sleeper.wait()
