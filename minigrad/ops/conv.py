@@ -13,8 +13,8 @@ geometry, so each one's input gradient is the other, and the weight gradient
 of both is a correlation (Conv2DWeight). Every backward is written with these
 three Functions, so every conv gradient can be differentiated again.
 
-minigrad/kernels/conv.py computes the three products: the formulas above written out plainly, and the
-fast versions (batch-innermost memory, cache-sized bands) tested equal to them.
+minigrad/kernels/conv.py computes the three products: the formulas above written out plainly
+(reference_conv2d, ...), and the fast versions this file calls, tested equal to them.
 """
 import math
 import numbers
