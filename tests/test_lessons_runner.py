@@ -454,3 +454,14 @@ def test_a_damaged_checkpoint_file_is_refused_naming_it(tmp_path):
     (tmp_path / "checkpoint.npz").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(SystemExit, match=r"--resume: cannot resume from .*checkpoint.npz: minigrad.load"):
         dense_lesson(["--out", str(tmp_path), "--resume"])
+
+
+@pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"), reason="MINIGRAD_DATA is not set: the lesson needs Fashion-MNIST")
+def test_the_issues_lesson_resumed_after_its_last_epoch_exits_cleanly(tmp_path, capsys):
+    import lessons.fashion_autoencoder as lesson
+    lesson.main(["--quick", "--epochs", "2", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as stop:
+        lesson.main(["--quick", "--epochs", "2", "--out", str(tmp_path), "--resume"])
+    assert stop.value.code == 0
+    assert "nothing left to train" in capsys.readouterr().out
+
