@@ -9,7 +9,8 @@ from hypothesis.extra import numpy as hnp
 from minigrad.kernels import optim as kernels
 
 DTYPES = [np.float32, np.float64]
-on_both_devices = pytest.mark.parametrize("device", ["cpu", "cuda"])
+# marked cuda by hand: the gpu fixture is asked for inside the test, where the automatic marking cannot see it
+on_both_devices = pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
 # the gpu fixture is the same module for every example
 kernel_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
