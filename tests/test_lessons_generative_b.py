@@ -78,6 +78,16 @@ def test_gan_resumes_exactly(quick_run, tmp_path):
 
 
 @needs_data
+def test_wgan_gp_epoch_without_a_generator_step_logs_no_g_loss(tmp_path):
+    # --quick epochs have 3 batches, fewer than the default --n-critic 5: the critic trains, G never steps
+    importlib.import_module("lessons.wgan_gp").main(["--quick", "--out", str(tmp_path)])
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    (record,) = metrics["history"]
+    assert "g_loss" not in record and math.isfinite(record["critic_loss"])
+    assert math.isfinite(metrics["final"]["fid"])
+
+
+@needs_data
 def test_sample_every_sets_which_epochs_leave_a_grid(tmp_path):
     run_lesson("dcgan", tmp_path, "--sample-every", "2", "--epochs", "3")
     grids = sorted(path.name for path in tmp_path.glob("samples_epoch_*.png"))
