@@ -191,17 +191,17 @@ def _state_problems(opt, state):
         return [f"missing entries {missing}"]
     if not isinstance(state["optimizer"], str) or state["optimizer"] != name:
         return [f"'optimizer': it was saved by {state['optimizer']}, not {name}"]
-    problems = _hyper_problems(opt, state["hyper"]) + _count_problems("'steps'", state["steps"])
+    hyper_problems = _hyper_problems(opt, state["hyper"])
+    problems = hyper_problems + _count_problems("'steps'", state["steps"])
     slots = state["slots"]
     if not isinstance(slots, (list, tuple)):
         problems.append(f"'slots': expected a list with a dict per parameter, got {type(slots).__name__}")
     elif len(slots) != len(opt.params):
         problems.append(f"'slots': it holds slots for {len(slots)} parameters, this optimizer has {len(opt.params)}")
-    if problems:
-        return problems
-    expected = set(opt._slot_names(opt._checked_hyper(state["hyper"])))
-    for i, (p, saved) in enumerate(zip(opt.params, slots)):
-        problems += _slot_problems(opt, f"slots[{i}]", saved, p, expected)
+    elif not hyper_problems:  # the hyper-parameters say which slots each parameter must have
+        expected = set(opt._slot_names(opt._checked_hyper(state["hyper"])))
+        for i, (p, saved) in enumerate(zip(opt.params, slots)):
+            problems += _slot_problems(opt, f"slots[{i}]", saved, p, expected)
     return problems
 
 

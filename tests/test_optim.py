@@ -381,6 +381,20 @@ def test_a_corrupt_state_is_refused_naming_the_key_and_leaves_the_optimizer_unto
         assert all(np.array_equal(saved[key], kept[key]) for key in saved)
 
 
+def test_every_problem_of_a_state_is_in_the_one_error():
+    x, arrays = two_layer_problem()
+    params = [mg.tensor(a, requires_grad=True) for a in arrays]
+    opt = optim.Adam(params)
+    train(opt, params, x, 2)
+    state = opt.state_dict()
+    for corrupt in (set_entry("steps", -1), set_slot(0, "step", "x"), scale_slot(2, "exp_avg_sq", -1.0)):
+        corrupt(state)
+    with pytest.raises(ValueError) as error:
+        opt.load_state_dict(state)
+    lines = str(error.value).splitlines()[1:]
+    assert [line.split(":")[0].strip() for line in lines] == ["'steps'", "slots[0]['step']", "slots[2]['exp_avg_sq']"]
+
+
 def test_a_state_through_save_and_load_passes_the_checks_in_every_variant(tmp_path):
     x, arrays = two_layer_problem()
     variants = [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.5, nesterov=True),
