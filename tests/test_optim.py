@@ -262,11 +262,17 @@ def test_state_dict_round_trip_resumes_bit_for_bit(case, tmp_path):
     assert fresh.steps == opt.steps == 10
 
 
-def test_state_dict_is_a_snapshot():
+def trained_optimizer(make, steps):
+    """The optimizer ``make(params)`` after ``steps`` steps on the two-layer problem, its parameters and input."""
     x, arrays = two_layer_problem()
     params = [mg.tensor(a, requires_grad=True) for a in arrays]
-    opt = optim.Adam(params)
-    train(opt, params, x, 1)
+    opt = make(params)
+    train(opt, params, x, steps)
+    return opt, params, x
+
+
+def test_state_dict_is_a_snapshot():
+    opt, params, x = trained_optimizer(optim.Adam, 1)
     state = opt.state_dict()
     before = state["slots"][0]["exp_avg"].copy()
     train(opt, params, x, 1)
@@ -359,10 +365,7 @@ OPTIMIZERS = {"sgd": RESUMABLE["sgd"], "rmsprop": RESUMABLE["rmsprop"], "adam": 
 @pytest.mark.parametrize("case", sorted(CORRUPT_STATES))
 def test_a_corrupt_state_is_refused_naming_the_key_and_leaves_the_optimizer_untouched(case, tmp_path):
     kind, corrupt, message = CORRUPT_STATES[case]
-    x, arrays = two_layer_problem()
-    params = [mg.tensor(a, requires_grad=True) for a in arrays]
-    opt = OPTIMIZERS[kind](params)
-    train(opt, params, x, 3)
+    opt, _, _ = trained_optimizer(OPTIMIZERS[kind], 3)
     mg.save(opt.state_dict(), tmp_path / "optimizer.npz")
     state = mg.load(tmp_path / "optimizer.npz")   # as a checkpoint brings it back
     corrupt(state)
@@ -382,10 +385,7 @@ def test_a_corrupt_state_is_refused_naming_the_key_and_leaves_the_optimizer_unto
 
 
 def test_every_problem_of_a_state_is_in_the_one_error():
-    x, arrays = two_layer_problem()
-    params = [mg.tensor(a, requires_grad=True) for a in arrays]
-    opt = optim.Adam(params)
-    train(opt, params, x, 2)
+    opt, _, _ = trained_optimizer(optim.Adam, 2)
     state = opt.state_dict()
     for corrupt in (set_entry("steps", -1), set_slot(0, "step", "x"), scale_slot(2, "exp_avg_sq", -1.0)):
         corrupt(state)
