@@ -10,6 +10,7 @@ import numpy as np
 
 import minigrad as mg
 from lessons._judge import DATASETS, Judge, add_judge_flag
+from lessons.common import positive_int
 from minigrad import viz
 
 SHOWN = 64   # samples in each grid
@@ -17,7 +18,7 @@ SHOWN = 64   # samples in each grid
 
 def add_gan_flags(parser, sample_every=1):
     """``--sample-every N`` (default ``sample_every``) and ``--judge FOLDER``; call it from ``Lesson(extra=...)``."""
-    parser.add_argument("--sample-every", type=int, default=sample_every, metavar="N",
+    parser.add_argument("--sample-every", type=positive_int, default=sample_every, metavar="N",
                         help="save a grid of samples every N epochs (default %(default)s)")
     add_judge_flag(parser)
 

@@ -128,11 +128,11 @@ class Lesson:
         from its checkpoint)."""
         parser = argparse.ArgumentParser(prog=f"python -m {_module_name(self.name)}", description=doc,
                                          formatter_class=argparse.RawDescriptionHelpFormatter)
-        parser.add_argument("--epochs", type=_positive_int, default=None,
+        parser.add_argument("--epochs", type=positive_int, default=None,
                             help=f"passes over the training set (default {epochs}; 1 with --quick)")
-        parser.add_argument("--batch-size", type=_positive_int, default=batch_size,
+        parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                             help="mini-batch size (default %(default)s)")
-        parser.add_argument("--lr", type=_positive_finite, default=lr, help="learning rate (default %(default)s)")
+        parser.add_argument("--lr", type=positive_number, default=lr, help="learning rate (default %(default)s)")
         parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
                             help="where to train (default: $MINIGRAD_DEVICE or cpu)")
         parser.add_argument("--seed", type=_seed, default=seed,
@@ -505,14 +505,16 @@ def _check_checkpoint(state):
         raise ValueError(f"its epoch {state['epoch']} does not match its history of {len(state['history'])} epochs")
 
 
-def _positive_int(text):
+def positive_int(text):
+    """argparse type for a count (epochs, batch size, a lesson's own --n-critic ...): a whole number >= 1."""
     value = _parsed(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
     return value
 
 
-def _positive_finite(text):
+def positive_number(text):
+    """argparse type for a rate or a scale: a finite number > 0."""
     value = _parsed(text, float, "a number")
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")

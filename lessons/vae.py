@@ -30,7 +30,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.functional as F
 from lessons._judge import Judge, add_judge_flag
-from lessons.common import Lesson
+from lessons.common import Lesson, positive_int
 from minigrad import nn, optim, viz
 from minigrad.data import DataLoader, mnist
 
@@ -141,7 +141,7 @@ def main(argv=None):
 
 
 def add_flags(parser):
-    parser.add_argument("--latent", type=int, default=20, help="latent dimensions (default %(default)s; "
+    parser.add_argument("--latent", type=positive_int, default=20, help="latent dimensions (default %(default)s; "
                         "2 adds the manifold and latent scatter figures)")
     add_judge_flag(parser)
 

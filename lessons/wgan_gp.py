@@ -49,7 +49,7 @@ import numpy as np
 
 import minigrad as mg
 from lessons._gan import EpochMeans, add_gan_flags, fixed_noise, judge_samples, sample_grid, training_images
-from lessons.common import Lesson
+from lessons.common import Lesson, positive_int
 from lessons.dcgan import LATENT, dcgan_init, generator
 from minigrad import nn, optim, viz
 from minigrad.data import DataLoader
@@ -59,7 +59,7 @@ BETAS = (0.0, 0.9)
 
 
 def add_flags(parser):
-    parser.add_argument("--n-critic", type=int, default=5, metavar="N",
+    parser.add_argument("--n-critic", type=positive_int, default=5, metavar="N",
                         help="critic steps per generator step (default %(default)s)")
     add_gan_flags(parser)
 

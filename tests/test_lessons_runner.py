@@ -1,4 +1,5 @@
 """The lesson plumbing: flags, epoch lines, metrics.json, checkpoints, --resume, Ctrl-C, `python -m lessons`."""
+import importlib
 import json
 import math
 import os
@@ -465,3 +466,13 @@ def test_the_issues_lesson_resumed_after_its_last_epoch_exits_cleanly(tmp_path, 
     assert stop.value.code == 0
     assert "nothing left to train" in capsys.readouterr().out
 
+
+
+@pytest.mark.parametrize("lesson, flag", [("wgan_gp", "--n-critic"), ("dcgan", "--sample-every"),
+                                          ("gan", "--sample-every"), ("vae", "--latent")])
+def test_a_lesson_s_own_counts_are_refused_at_zero_before_training(lesson, flag, tmp_path, capsys):
+    module = importlib.import_module(f"lessons.{lesson}")
+    with pytest.raises(SystemExit) as stop:
+        module.main(["--quick", "--out", str(tmp_path / "run"), flag, "0"])
+    assert stop.value.code == 2
+    assert f"{flag}: expected a whole number >= 1, got 0" in capsys.readouterr().err
