@@ -60,11 +60,17 @@ class TextbookAutoencoder(nn.Module):
 
 def textbook_mnist(run):
     """The 55,000 training images TF's old reader kept and the 10,000 test images, flat floats in [0, 1]."""
-    x_train, _ = mnist("train", root=run.args.data_dir)
-    x_test, _ = mnist("test", root=run.args.data_dir)
+    x_train, x_test = textbook_images(run.args.data_dir)
+    return run.subset(x_train), run.subset(x_test)
+
+
+def textbook_images(root=None):
+    """textbook_mnist without a Lesson (the notebooks): every image, MNIST looked up in root first."""
+    x_train, _ = mnist("train", root=root)
+    x_test, _ = mnist("test", root=root)
     x_train = x_train[VALIDATION_SIZE:].reshape(-1, 784).astype(np.float32) / 255
     x_test = x_test.reshape(-1, 784).astype(np.float32) / 255
-    return run.subset(x_train), run.subset(x_test)
+    return x_train, x_test
 
 
 def add_modern_flag(parser):
