@@ -40,6 +40,20 @@ def noisy_copy(x, rng):
     return np.clip(x + NOISE_FACTOR * rng.standard_normal(x.shape, dtype=np.float32), 0, 1)
 
 
+def denoising_autoencoder():
+    """The tutorial's model, Sequential(encoder, decoder), with Keras' initialisation."""
+    encoder = nn.Sequential(
+        nn.Conv2D(1, 16, 3, stride=2, padding="same"), nn.ReLU(),
+        nn.Conv2D(16, 8, 3, stride=2, padding="same"), nn.ReLU(),
+    )
+    decoder = nn.Sequential(
+        nn.ConvTranspose2D(8, 8, 3, stride=2, padding="same"), nn.ReLU(),
+        nn.ConvTranspose2D(8, 16, 3, stride=2, padding="same"), nn.ReLU(),
+        nn.Conv2D(16, 1, 3, padding="same"), nn.Sigmoid(),
+    )
+    return keras_init_(nn.Sequential(encoder, decoder))
+
+
 def main(argv=None):
     run = Lesson("conv_denoising_autoencoder", __doc__, epochs=10, batch_size=32, lr=1e-3, argv=argv)
     x_train, _ = fashion_mnist("train", root=run.args.data_dir)
@@ -52,16 +66,7 @@ def main(argv=None):
                         device=run.device)
     test_loader = DataLoader(x_test_noisy, x_test, batch_size=EVAL_BATCH, device=run.device)
 
-    encoder = nn.Sequential(
-        nn.Conv2D(1, 16, 3, stride=2, padding="same"), nn.ReLU(),
-        nn.Conv2D(16, 8, 3, stride=2, padding="same"), nn.ReLU(),
-    )
-    decoder = nn.Sequential(
-        nn.ConvTranspose2D(8, 8, 3, stride=2, padding="same"), nn.ReLU(),
-        nn.ConvTranspose2D(8, 16, 3, stride=2, padding="same"), nn.ReLU(),
-        nn.Conv2D(16, 1, 3, padding="same"), nn.Sigmoid(),
-    )
-    autoencoder = keras_init_(nn.Sequential(encoder, decoder))
+    autoencoder = denoising_autoencoder()
     optimizer = optim.Adam(autoencoder.parameters(), lr=run.args.lr, eps=1e-7)
 
     for epoch in run.epochs(model=autoencoder, optimizer=optimizer, loader=loader):
