@@ -529,3 +529,16 @@ def test_bad_layer_settings_are_refused_at_construction(make, message):
     with pytest.raises(ValueError) as error:
         make()
     assert message in str(error.value)
+
+
+def test_batch_norm_training_gradients_pass_gradcheck_to_second_order():
+    """The fused kernels give the first gradients; under create_graph the Tensor-op formula gives gradients
+    that have gradients (a penalty on a BatchNorm network's input gradient)."""
+    from minigrad.ops.normalization import batch_norm
+    rs = np.random.default_rng(3)
+    x = mg.tensor(rs.standard_normal((3, 2, 2, 2)), requires_grad=True)
+    w = mg.tensor(rs.uniform(0.5, 2, 2), requires_grad=True)
+    b = mg.tensor(rs.uniform(-1, 1, 2), requires_grad=True)
+    r = mg.tensor(rs.standard_normal((3, 2, 2, 2)))
+    assert mg.gradcheck(lambda x, w, b: (batch_norm(x, w, b) * r).sum(), [x, w, b])
+    assert mg.gradgradcheck(lambda x, w, b: (batch_norm(x, w, b) * r).sum(), [x, w, b])

@@ -11,6 +11,7 @@ from .. import backend, functional as F
 from ..autograd import Tensor
 from ..creation import normalize_shape
 from ..ops.conv import check_options, int_pair
+from ..ops.normalization import BatchNorm
 from . import init
 from .module import Module, Parameter
 
@@ -155,23 +156,21 @@ class _BatchNorm(_Layer):
     def forward(self, x):
         self._check_input(x, x.ndim in self.ndims, self.shape_text)
         self._check_channels(x, self.num_features)
-        axes = (0,) + tuple(range(2, x.ndim))
         per_channel = (1, -1) + (1,) * (x.ndim - 2)
         if self.training:
             count = x.size // x.shape[1]
             if count < 2:
                 raise ValueError(f"{self!r}: training needs more than one value per channel to estimate a "
                                  f"variance, got input shape {x.shape}")
-            mean = x.mean(axis=axes, keepdims=True)
-            centered = x - mean
-            variance = (centered * centered).mean(axis=axes, keepdims=True)
+            normalize = BatchNorm(self.eps)  # ops/normalization.py: the batch's mean and variance, then the affine
+            y = normalize(x, self.weight, self.bias)
             m = self.momentum  # the running estimates are plain arrays: no graph
-            self.running_mean.data = (1 - m) * self.running_mean.data + m * mean.data.reshape(-1)
-            unbiased = variance.data.reshape(-1) * (count / (count - 1))
+            self.running_mean.data = (1 - m) * self.running_mean.data + m * normalize.batch_mean
+            unbiased = normalize.batch_var * (count / (count - 1))
             self.running_var.data = (1 - m) * self.running_var.data + m * unbiased
-        else:
-            centered = x - self.running_mean.reshape(per_channel)
-            variance = self.running_var.reshape(per_channel)
+            return y
+        centered = x - self.running_mean.reshape(per_channel)
+        variance = self.running_var.reshape(per_channel)
         scale = self.weight.reshape(per_channel) * (variance + self.eps) ** -0.5
         return centered * scale + self.bias.reshape(per_channel)
 
