@@ -8,4 +8,5 @@ from .activation import leaky_relu, leaky_relu_derivative
 from .batchnorm import batch_norm, batch_norm_backward
 from .conv import ConvGeometry, col2im, conv2d, conv2d_weight, conv_transpose2d, im2col
 from .loss import binary_cross_entropy, sum_of_squares
+from .gemm import matmul
 from .optim import adam_update, rmsprop_update
