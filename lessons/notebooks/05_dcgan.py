@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))    # so that `import lessons` finds the lesson mod
 
 DEVICE = "cpu"                   # or "cuda" (pip install cupy-cuda12x)
 EPOCHS = 1                       # a few minutes on a laptop, digits by its end; the lesson's full run: 5
-QUICK = os.environ.get("MINIGRAD_NOTEBOOK_QUICK") == "1"   # the test suite's tiny run: 256 images, 1 epoch
+QUICK = os.environ.get("MINIGRAD_NOTEBOOK_QUICK") == "1"   # the test suite's tiny run: 128 images, 1 epoch
 if QUICK:
     EPOCHS = 1
 OUT = Path(os.environ.get("MINIGRAD_NOTEBOOK_OUT", ROOT / "runs" / "notebooks")) / "05_dcgan"
@@ -93,7 +93,7 @@ mg.manual_seed(0)
 # %%
 x_train, _ = mnist("train")
 if QUICK:
-    x_train = x_train[:256]
+    x_train = x_train[:128]
 images = to_tanh_range(x_train).reshape(-1, 1, 28, 28)
 loader = DataLoader(images, batch_size=64, shuffle=True, seed=0)
 print("images", images.shape, images.dtype, f" range [{images.min()}, {images.max()}]", f" {len(loader)} batches of 64")
