@@ -13,6 +13,7 @@ for. This module imports no op: the ops import Tensor and Function, and
 minigrad/ops/__init__.py attaches them to Tensor as its operators.
 """
 import contextlib
+import operator
 import weakref
 
 import numpy as np
@@ -66,11 +67,32 @@ def _check_finite(array, what):
         raise FloatingPointError(f"anomaly: {what} contains nan or inf")
 
 
+def _in_place(combine, symbol):
+    """``t -= x`` and its kin, as PyTorch: under no_grad t keeps being the same tensor (a leaf stays a leaf,
+    the model still holds it) and gets the new values; while recording, it is ``t = t - x`` for a tensor an op
+    made, and refused for a leaf that requires grad, whose update the graph would otherwise record."""
+    def update(self, other):
+        if _grad_enabled and self._fn is None and self._requires_grad:
+            raise RuntimeError(
+                f"w {symbol}= ... on a leaf tensor that requires grad would record the update in the graph, and w "
+                f"would stop being a leaf. Update it outside the graph: with mg.no_grad(): w {symbol}= ...; or "
+                "w.data -= lr * w.grad.data; or let an optimizer do it (optim.SGD(params, lr).step())")
+        result = combine(self, other)
+        if _grad_enabled:
+            return result
+        if result.shape != self.shape or result.dtype != self.dtype:
+            raise ValueError(f"t {symbol}= x: t is {self.dtype} of shape {self.shape}, the result {result.dtype} "
+                             f"of shape {result.shape}; an in-place update keeps t's shape and dtype")
+        self.data = result.data  # a new array: a graph that saved the old one finds it replaced, and says so
+        return self
+    return update
+
+
 class Tensor:
     """An array with an optional gradient and the Function that produced it."""
 
     __slots__ = ("data", "grad", "_requires_grad", "_fn", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
+    # NumPy's hooks (ndarray * Tensor, np.exp(t), np.sum(t)) are attached with the operators in minigrad/ops/__init__.py
 
     def __init__(self, data, requires_grad=False):
         self.data = data
@@ -135,6 +157,15 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                             "use .any() / .all()")
+        return bool(self.item())
+
+    def __float__(self):  # float(loss); NumPy also takes a one-element tensor inside a list this way
+        return float(self.item())
+
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
         device = "" if self.device == "cpu" else ", device='cuda'"
@@ -153,6 +184,13 @@ class Tensor:
 
     def tolist(self):
         return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t): the values, as PyTorch gives them; a 'cuda' tensor is copied to the host only when asked."""
+        if self.device != "cpu":
+            raise TypeError(f"np.asarray(t): t is on '{self.device}', and a copy to the host is never implicit; "
+                            "call t.numpy() (or t.to('cpu'))")
+        return np.array(self.data, dtype=dtype, copy=True) if copy else np.asarray(self.data, dtype=dtype)
 
     def detach(self):
         """The same values, cut off from the graph."""
@@ -193,6 +231,18 @@ class Tensor:
     def __ge__(self, other):
         return Tensor(self.data >= _raw(other))
 
+    def any(self):
+        return Tensor(backend.get_array_module(self.data).asarray(self.data.any()))
+
+    def all(self):
+        return Tensor(backend.get_array_module(self.data).asarray(self.data.all()))
+
+    # in place: an update outside the graph (w -= lr * w.grad under no_grad), or, while recording, t = t - x
+    __iadd__ = _in_place(operator.add, "+")
+    __isub__ = _in_place(operator.sub, "-")
+    __imul__ = _in_place(operator.mul, "*")
+    __itruediv__ = _in_place(operator.truediv, "/")
+
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
@@ -230,11 +280,18 @@ class Function:
     ``name`` is the op's name ("Mul"). A backward without retain_graph calls
     ``release()`` afterwards: what forward saved is dropped, ``inputs``
     becomes None and ``released`` True, so a second walk raises.
+
+    While recorded, the NumPy arrays of its inputs and output are read-only
+    (``b.data[:] = 100`` raises at the write), until release() or until
+    the graph is dropped: backward must see the values forward saw. A tensor
+    given a new array meanwhile (``b.data = ...``, an optimizer step) fails
+    the backward, naming it and this op.
     """
 
     inputs = None
     needs_input_grad = ()
     released = False
+    _locked = ()  # the arrays this Function made read-only
 
     def __call__(self, *inputs):
         arrays = [t.data for t in inputs]
@@ -251,6 +308,9 @@ class Function:
             if True in needs:  # record: the result remembers this Function, which remembers its inputs
                 self.inputs, self.needs_input_grad = inputs, needs
                 self._output = weakref.ref(result)
+                arrays.append(out)
+                self._saved_arrays = arrays  # backward checks that every tensor still has these
+                self._locked = _make_read_only(arrays)
                 result._requires_grad = True
                 result._fn = self
         return result
@@ -263,6 +323,17 @@ class Function:
     def output(self):
         return self._output()
 
+    @property
+    def next_functions(self):
+        """PyTorch's view of the graph: one (Function that made input i, 0) pair per input, (None, 0) for a leaf.
+
+        The 0 is the index of that Function's output (a minigrad Function has one).
+        """
+        if self.released:
+            raise RuntimeError(f"{self.name}.next_functions: backward freed this graph; "
+                               "pass retain_graph=True to backward() to walk it afterwards")
+        return tuple([(t._fn, 0) for t in self.inputs])
+
     def forward(self, *arrays):
         raise NotImplementedError
 
@@ -270,9 +341,38 @@ class Function:
         raise NotImplementedError
 
     def release(self):
-        """Drop everything saved for backward (the graph is freed after use)."""
+        """Drop everything saved for backward (the graph is freed after use); the saved arrays are writable again."""
+        for array in self._locked:
+            array.setflags(write=True)
         self.__dict__.clear()
         self.released = True
+
+    def __del__(self):  # a graph dropped without a backward (an evaluation outside no_grad) unlocks its arrays too
+        for array in self._locked:
+            array.setflags(write=True)
+
+
+def _make_read_only(arrays):
+    """Lock the NumPy arrays a Function saved; returns those it locked.
+
+    An edit through ``.data`` between forward and backward would otherwise
+    change the gradient silently (PyTorch counts versions; a NumPy array can
+    refuse writes). Views and arrays read-only already are left as they are;
+    CuPy arrays cannot refuse writes.
+    """
+    locked = []
+    for array in arrays:
+        if type(array) is np.ndarray and array.base is None and array.flags.writeable:
+            array.setflags(write=False)
+            locked.append(array)
+    return locked
+
+
+def writable_array(tensor):
+    """``tensor.data``, ready to be updated in place (optimizers): first a copy of it, while a graph holds it."""
+    if type(tensor.data) is np.ndarray and not tensor.data.flags.writeable:
+        tensor.data = tensor.data.copy()  # that graph keeps the old values; its backward says they were replaced
+    return tensor.data
 
 
 def _check_inputs_agree(fn, arrays):
@@ -346,32 +446,66 @@ def backpropagate(order, grads, retain_graph, create_graph, keep=frozenset()):
             if grad is None:  # the ops that used it sent no gradient back (None)
                 continue
             inputs, needs = fn.inputs, fn.needs_input_grad
-            input_grads = _run_backward(fn, grad)
+            input_grads = _run_backward(fn, grad, tensor)
             if not retain_graph:
                 fn.release()
-            for inp, inp_grad, needed in zip(inputs, input_grads, needs):
-                if needed and inp_grad is not None:
-                    if inp_grad.data.shape != inp.data.shape or inp_grad.data.dtype != inp.data.dtype:
-                        raise _wrong_gradient(fn, inp, inp_grad)
-                    if _anomaly_mode:
-                        _check_finite(inp_grad.data, f"the gradient {fn.name}.backward computed")
-                    _accumulate(grads, inp, inp_grad)
+            _send_to_inputs(fn, inputs, needs, input_grads, grads)
 
 
-def _run_backward(fn, grad):
-    """fn.backward(grad) as a tuple, one entry per input; under detect_anomaly a nan also names this backward."""
+def _send_to_inputs(fn, inputs, needs, input_grads, grads):
+    """Add each wanted input gradient fn's backward returned to its input's entry in grads, checked first."""
+    for inp, inp_grad, needed in zip(inputs, input_grads, needs):
+        if needed and inp_grad is not None:
+            if (not isinstance(inp_grad, Tensor) or inp_grad.data.shape != inp.data.shape
+                    or inp_grad.data.dtype != inp.data.dtype):
+                raise _wrong_gradient(fn, [g is inp_grad for g in input_grads].index(True), inp, inp_grad)
+            if _anomaly_mode:
+                _check_finite(inp_grad.data, f"the gradient {fn.name}.backward computed")
+            _accumulate(grads, inp, inp_grad)
+
+
+def _run_backward(fn, grad, output):
+    """fn.backward(grad) as a tuple, one entry per input, once fn's saved tensors are found unchanged;
+    under detect_anomaly a nan also names this backward."""
+    _check_saved_arrays(fn, output)
     try:
         input_grads = fn.backward(grad)
     except FloatingPointError as exc:
         if not _anomaly_mode:
             raise
         raise FloatingPointError(f"{exc} (in {fn.name}.backward)") from None
-    return input_grads if isinstance(input_grads, tuple) else (input_grads,)
+    input_grads = input_grads if isinstance(input_grads, tuple) else (input_grads,)
+    if len(input_grads) != len(fn.inputs):
+        raise RuntimeError(f"{fn.name}.backward returned {len(input_grads)} gradient"
+                           f"{'' if len(input_grads) == 1 else 's'} for {len(fn.inputs)} inputs; "
+                           "return one per input (None for an input without one)")
+    return input_grads
 
 
-def _wrong_gradient(fn, inp, inp_grad):
+def _check_saved_arrays(fn, output):
+    """Raise if a tensor fn saved was given a new array since its forward: backward would use the new values."""
+    saved = fn._saved_arrays
+    for i, (t, array) in enumerate(zip(fn.inputs, saved)):
+        if t.data is not array:
+            raise _replaced(fn, f"input {i} of {fn.name}", t)
+    if output.data is not saved[-1]:
+        raise _replaced(fn, f"the output of {fn.name}", output)
+
+
+def _replaced(fn, which, tensor):
+    return RuntimeError(f"backward: {which} ({tensor.dtype}, shape {tensor.shape}) was given a new array after "
+                        f"{fn.name} saved it for backward (t.data = ..., an optimizer step, load_state_dict), so "
+                        "the gradient would come from the new values. Change values after backward(), then run "
+                        "the forward again")
+
+
+def _wrong_gradient(fn, i, inp, inp_grad):
+    if not isinstance(inp_grad, Tensor):
+        kind = type(inp_grad)
+        return TypeError(f"{fn.name}.backward returned a {kind.__module__}.{kind.__qualname__} for input {i}; "
+                         "return a Tensor (mg.Tensor(array))")
     return RuntimeError(f"{fn.name}.backward returned a gradient of shape {inp_grad.shape} and dtype "
-                        f"{inp_grad.dtype} for an input of shape {inp.shape} and dtype {inp.dtype}")
+                        f"{inp_grad.dtype} for input {i}, of shape {inp.shape} and dtype {inp.dtype}")
 
 
 def _accumulate(grads, tensor, grad):

@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from . import backend, kernels
-from .autograd import Tensor, no_grad
+from .autograd import Tensor, no_grad, writable_array
 
 
 class Optimizer:
@@ -58,7 +58,7 @@ class Optimizer:
                     slots.update(self._new_slots(p.data))
                 else:
                     _follow_device(slots, p.data)
-                self._update(p.data, p.grad.data, slots)
+                self._update(writable_array(p), p.grad.data, slots)
         self.steps += 1
 
     def _new_slots(self, param):

@@ -274,7 +274,7 @@ CASES = [
     OpCase("stack", lambda *xs, axis: mg.stack(xs, axis), stacking(),
            torch_fn=lambda th, *xs, axis: th.stack(xs, axis)),
     OpCase("where", lambda a, b, condition: mg.where(condition, a, b), conditional(),
-           torch_fn=lambda th, a, b, condition: th.where(th.as_tensor(condition), a, b)),
+           torch_fn=lambda th, a, b, condition: th.where(th.tensor(condition), a, b)),
     OpCase("maximum", lambda a, b: mg.maximum(a, b), broadcasting(), torch_fn=lambda th, a, b: th.maximum(a, b)),
     OpCase("minimum", lambda a, b: mg.minimum(a, b), broadcasting(), torch_fn=lambda th, a, b: th.minimum(a, b)),
     OpCase("relu", F.relu, unary(), torch_fn=lambda th, x: th.relu(x)),

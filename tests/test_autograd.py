@@ -237,14 +237,14 @@ def test_a_float32_graph_stays_float32_with_python_and_float64_constants_mixed_i
     x = mg.tensor(rng.normal(size=(4, 3)).astype(np.float32), requires_grad=True)
     W = mg.tensor(rng.normal(size=(3, 2)).astype(np.float32), requires_grad=True)
     b = mg.tensor(np.zeros(2, dtype=np.float32), requires_grad=True)
-    constants = [0.5, np.float64(0.25), np.array(1.5), np.full(2, 2.0)]  # the last two are float64 arrays
+    constants = [0.5, np.float64(0.25), np.array(1.5), np.full(2, 2)]  # scalars (0-d too) and int arrays adopt float32
     h = F.linear(x, W, b)
     seen = [h]
     for c in constants:
         h = F.sigmoid(h * c + c - c / (h * h + 1.0) + c ** 2) ** 2.0
         seen.append(h)
-    seen += [F.softplus(h).mean(), F.log_softmax(h, axis=1), F.mse_loss(h, np.zeros((4, 2))), h.max(axis=0),
-             F.binary_cross_entropy(h.clip(0.01, 0.99), np.ones((4, 2))), F.gaussian_kl(h, h * 0.5),
+    seen += [F.softplus(h).mean(), F.log_softmax(h, axis=1), F.mse_loss(h, np.zeros((4, 2), np.float32)), h.max(axis=0),
+             F.binary_cross_entropy(h.clip(0.01, 0.99), np.ones((4, 2), np.float32)), F.gaussian_kl(h, h * 0.5),
              F.dropout(h, 0.5), F.logsumexp(h, axis=1), mg.where(h > 0.5, h, 0.0), mg.maximum(h, 0.3),
              F.cross_entropy(h, np.array([0, 1, 1, 0])), F.leaky_relu(h - 0.5, 0.1), h.sqrt(), h.abs().log()]
     loss = sum((t.sum() for t in seen), start=mg.zeros(()))

@@ -38,6 +38,42 @@ def _astype(x, dtype):
     return x if dtype == x.dtype else _Cast(dtype)(x)
 
 
+# NumPy meets a Tensor: `ndarray * t` arrives as np.multiply(ndarray, t) and runs t's reflected operator, so it
+# gives a Tensor; any other NumPy function is refused, naming minigrad's spelling (NumPy records no graph).
+_REFLECTED = {_np.add: "__radd__", _np.subtract: "__rsub__", _np.multiply: "__rmul__", _np.divide: "__rtruediv__",
+              _np.power: "__rpow__", _np.matmul: "__rmatmul__", _np.less: "__gt__", _np.less_equal: "__ge__",
+              _np.greater: "__lt__", _np.greater_equal: "__le__", _np.equal: "__eq__", _np.not_equal: "__ne__"}
+_OPERATOR_SPELLING = {"add": "a + b", "subtract": "a - b", "multiply": "a * b", "divide": "a / b",
+                      "power": "t ** p", "matmul": "a @ b", "negative": "-t"}
+_MINIGRAD_NAME = {"absolute": "abs", "amax": "max", "amin": "min"}
+
+
+def _array_ufunc(tensor, ufunc, method, *inputs, **kwargs):
+    reflected = _REFLECTED.get(ufunc)
+    if reflected and method == "__call__" and not kwargs and len(inputs) == 2 and inputs[1] is tensor:
+        return getattr(tensor, reflected)(inputs[0])
+    raise _refused_by_numpy(ufunc.__name__)
+
+
+def _array_function(tensor, function, types, args, kwargs):
+    raise _refused_by_numpy(function.__name__)
+
+
+def _refused_by_numpy(numpy_name):
+    name = _MINIGRAD_NAME.get(numpy_name, numpy_name)
+    if numpy_name in _OPERATOR_SPELLING:
+        spelling = _OPERATOR_SPELLING[numpy_name]
+    elif hasattr(_Tensor, name):
+        spelling = f"t.{name}() or F.{name}(t)" if name in globals() else f"t.{name}()"
+    elif name in globals() and not name.startswith("_"):  # the ops imported above: F's names
+        spelling = f"F.{name}(t)"
+    else:
+        return TypeError(f"np.{numpy_name} got a minigrad Tensor, and minigrad has no {name}: write it with "
+                         "minigrad's ops to get its gradient, or use t.numpy() for the values")
+    return TypeError(f"np.{numpy_name} got a minigrad Tensor, and NumPy records nothing for backward: write "
+                     f"{spelling} (t.numpy() gives the values as a NumPy array)")
+
+
 for _name, _method in {
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
@@ -48,6 +84,7 @@ for _name, _method in {
     "reshape": reshape, "transpose": transpose, "T": property(transpose),
     "to": _to, "astype": _astype,
     "float": lambda x: _astype(x, _np.float32), "double": lambda x: _astype(x, _np.float64),
+    "__array_ufunc__": _array_ufunc, "__array_function__": _array_function,
 }.items():
     setattr(_Tensor, _name, _method)
 del _name, _method

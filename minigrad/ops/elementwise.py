@@ -7,13 +7,19 @@ from ..autograd import Function, Tensor
 from .shape import sum_to
 
 
-def constant_like(value, like):
-    """``value`` as a gradient-free Tensor in ``like``'s dtype and device.
+def constant_like(value, like, op):
+    """``value`` as a gradient-free Tensor in ``like``'s dtype and device, for the op named ``op``.
 
-    Python scalars and arrays never promote a float32 graph to float64.
+    PyTorch's rule: Python and NumPy scalars (and lists, and integer arrays)
+    adopt the tensor's float dtype; a float array of another float dtype is
+    refused, as two tensors would be: a float64 array would turn a float32
+    graph into float64.
     """
     if isinstance(value, Tensor):
         return value
+    if getattr(value, "ndim", 0) and value.dtype.kind == "f" and like.dtype.kind == "f" and value.dtype != like.dtype:
+        raise TypeError(f"{op}: a {value.dtype} array with a {like.dtype} tensor; minigrad never mixes float dtypes. "
+                        f"Convert the array first: array.astype(np.{like.dtype})")
     xp = backend.get_array_module(like.data)
     dtype = like.dtype if like.dtype.kind == "f" else None
     if isinstance(value, np.ndarray) and xp is not np:
@@ -24,9 +30,9 @@ def constant_like(value, like):
 def tensor_pair(op, a, b):
     """Both operands as Tensors, checked to broadcast before anything is computed."""
     if not isinstance(a, Tensor):
-        a = constant_like(a, b)
+        a = constant_like(a, b, op)
     elif not isinstance(b, Tensor):
-        b = constant_like(b, a)
+        b = constant_like(b, a, op)
     if a.shape != b.shape and a.ndim and b.ndim:  # a 0-d operand broadcasts against anything
         try:
             np.broadcast_shapes(a.shape, b.shape)
@@ -123,6 +129,8 @@ class PowScalar(Function):
 
     def backward(self, gy):
         x, c = self.inputs[0], self.exponent
+        if c == 0:  # x^0 = 1 is flat; c x^(c-1) would be 0 * inf = nan at x = 0
+            return gy * constant_like(0, gy, "pow")
         return gy * (c * x ** (c - 1))
 
 
@@ -265,7 +273,7 @@ class Where(Function):
     def backward(self, gy):
         condition, a, b = self.inputs
         _, need_a, need_b = self.needs_input_grad
-        zero = constant_like(0, gy)
+        zero = constant_like(0, gy, "where")
         return (None,
                 sum_to(where(condition, gy, zero), a.shape) if need_a else None,
                 sum_to(where(condition, zero, gy), b.shape) if need_b else None)

@@ -12,8 +12,11 @@ REDUCTIONS = ("mean", "sum", "none")
 def _check(op, pred, target, reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if pred.dtype.kind != "f":
+        raise TypeError(f"{op}: the prediction is {pred.dtype}; a loss takes floating-point tensors, as integer "
+                        "arithmetic wraps around (uint8: 0 - 255 = 1). Convert it with .float() (images: x.float() / 255)")
     if not isinstance(target, Tensor):
-        target = constant_like(target, pred)
+        target = constant_like(target, pred, op)
     if pred.shape != target.shape:
         raise ValueError(f"{op}: prediction has shape {pred.shape} but target has shape {target.shape}")
     return target

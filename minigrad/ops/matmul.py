@@ -27,9 +27,9 @@ class MatMul(Function):
 
 def matmul(a, b):
     if not isinstance(a, Tensor):
-        a = constant_like(a, b)
+        a = constant_like(a, b, "matmul")
     elif not isinstance(b, Tensor):
-        b = constant_like(b, a)
+        b = constant_like(b, a, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]

@@ -1,6 +1,8 @@
 """Reductions: sum, mean, max, min over an axis (or all), with keepdims."""
 import builtins
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
 from .shape import broadcast_to, reshape
@@ -89,9 +91,15 @@ def min(x, axis=None, keepdims=False):
 
 
 def logsumexp(x, axis=-1, keepdims=False):
-    """log(sum(exp(x))) without overflow: the maximum is factored out first."""
+    """log(sum(exp(x))) without overflow: the maximum is factored out first.
+
+    A maximum of +-inf is not factored out (inf - inf is nan): a row of -inf
+    sums to 0, whose log is -inf, as PyTorch gives.
+    """
     axes = _normalize_axis(axis, x.ndim, "logsumexp")
     xp = backend.get_array_module(x.data)
-    shift = Tensor(xp.max(x.data, axis=axes, keepdims=True)) if x.size else Tensor(xp.zeros((), dtype=x.dtype))
-    out = (x - shift).exp().sum(axis=axes, keepdims=True).log() + shift
+    peak = xp.max(x.data, axis=axes, keepdims=True) if x.size else xp.zeros((), dtype=x.dtype)
+    shift = Tensor(xp.where(xp.isinf(peak), xp.zeros((), dtype=x.dtype), peak))
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer there, not a mistake to warn about
+        out = (x - shift).exp().sum(axis=axes, keepdims=True).log() + shift
     return out if keepdims else reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
