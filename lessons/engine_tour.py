@@ -7,7 +7,7 @@ Start here, before the autoencoders: every lesson after this one calls
    too large and the function's bend shows (the error falls as eps^2), too
    small and float64's rounding does (it grows as 1e-16 / eps), which is why
    gradient checks take eps near 1e-6.
-2. The chain rule by hand on y = exp(tanh(x)^2), then the same number from
+2. The chain rule by hand on y = exp(sin(x)^2), then the same number from
    minigrad, with the graph drawn before and after ``backward()``.
 3. A Function: one op (Square) written from scratch, plugged into the engine
    and proved right by ``gradcheck``.
@@ -49,11 +49,10 @@ def main(argv=None):
     section(1, "a derivative by central differences")
 
     def f(x):
-        return np.exp(np.tanh(x) ** 2)
+        return np.exp(np.sin(x) ** 2)
 
     def f_prime(x):  # the chain rule of step 2, here only to measure the error against
-        t = np.tanh(x)
-        return f(x) * 2 * t * (1 - t * t)
+        return f(x) * 2 * np.sin(x) * np.cos(x)
 
     exact = f_prime(X0)
     errors = {}
@@ -61,7 +60,7 @@ def main(argv=None):
         x, eps = dtype(X0), STEPS.astype(dtype)
         estimate = (f(x + eps) - f(x - eps)) / (2 * eps)
         errors[dtype] = np.abs(estimate.astype(np.float64) - exact)
-    print(f"f(x) = exp(tanh(x)^2) at x = {X0}: f'(x) = {exact:.15f}")
+    print(f"f(x) = exp(sin(x)^2) at x = {X0}: f'(x) = {exact:.15f}")
     print("  (f(x + eps) - f(x - eps)) / (2 eps) is off by")
     print("     eps     float64    float32")
     for eps, error64, error32 in zip(STEPS, errors[np.float64], errors[np.float32]):
@@ -79,21 +78,21 @@ def main(argv=None):
 
     # ------------------------------------------------------------------ 2. the chain rule
     section(2, "the chain rule by hand, then by minigrad")
-    a = np.tanh(X0)       # a = tanh(x)      da/dx = 1 - a^2
+    a = np.sin(X0)        # a = sin(x)       da/dx = cos(x)
     b = a ** 2            # b = a^2          db/da = 2a
     y = np.exp(b)         # y = exp(b)       dy/db = exp(b) = y
-    da_dx, db_da, dy_db = 1 - a ** 2, 2 * a, y
+    da_dx, db_da, dy_db = np.cos(X0), 2 * a, y
     by_hand = dy_db * db_da * da_dx
-    print(f"a = tanh({X0}) = {a:.6f}    da/dx = 1 - a^2 = {da_dx:.6f}")
+    print(f"a = sin({X0}) = {a:.6f}      da/dx = cos(x)  = {da_dx:.6f}")
     print(f"b = a^2 = {b:.6f}           db/da = 2a      = {db_da:.6f}")
     print(f"y = exp(b) = {y:.6f}        dy/db = exp(b)  = {dy_db:.6f}")
     print(f"dy/dx = dy/db * db/da * da/dx = {by_hand:.6f}")
 
     x = mg.tensor(np.array(X0), requires_grad=True)  # a float64 array stays float64
-    y = (F.tanh(x) ** 2).exp()
+    y = (x.sin() ** 2).exp()
     names = {"x": x, "y": y}
     graph = draw_graph(y, show_values=True, params=names)
-    save(graph, run.figure("2_chain_rule_before_backward.png"), "y = exp(tanh(x)^2): the graph, before backward()")
+    save(graph, run.figure("2_chain_rule_before_backward.png"), "y = exp(sin(x)^2): the graph, before backward()")
     y.backward(retain_graph=True)  # retain_graph keeps the graph, to draw it again with the gradient on x
     graph = draw_graph(y, show_values=True, show_grads=True, params=names)
     save(graph, run.figure("2_chain_rule_after_backward.png"), "after y.backward(): x.grad = dy/dx")
@@ -300,7 +299,7 @@ def plot_difference_errors(errors, best, path):
                     arrowprops={"arrowstyle": "->", "color": line.get_color()})
     ax.set_xlabel("eps")
     ax.set_ylabel("|central difference - f'(x)|")
-    ax.set_title("Central differences of exp(tanh(x)^2) at x = 0.5")
+    ax.set_title("Central differences of exp(sin(x)^2) at x = 0.5")
     ax.invert_xaxis()
     ax.grid(alpha=0.3, which="both")
     ax.legend()

@@ -243,6 +243,8 @@ CASES = [
     OpCase("matmul", lambda a, b: a @ b, matmul_shapes(), torch_fn=lambda th, a, b: a @ b),
     OpCase("exp", lambda x: x.exp(), unary(), torch_fn=lambda th, x: x.exp()),
     OpCase("log", lambda x: x.log(), unary(), "positive", lambda th, x: x.log()),
+    OpCase("sin", lambda x: x.sin(), unary(), torch_fn=lambda th, x: x.sin()),
+    OpCase("cos", F.cos, unary(), torch_fn=lambda th, x: th.cos(x)),
     OpCase("sqrt", lambda x: x.sqrt(), unary(), "positive", lambda th, x: x.sqrt()),
     OpCase("abs", lambda x: x.abs(), unary(), torch_fn=lambda th, x: x.abs()),
     OpCase("clip", lambda x, low, high: x.clip(low, high), clip_bounds(),

@@ -2,6 +2,7 @@
 import contextlib
 import io
 import json
+import math
 import shutil
 import time
 
@@ -33,6 +34,7 @@ def test_every_step_gets_its_number_right(tour):
     assert final["best_eps_float64"] in (1e-5, 1e-6)  # where the eps^2 and 1e-16/eps errors meet
     assert final["best_error_float64"] < 1e-9
     assert abs(final["chain_rule_by_hand"] - final["chain_rule_minigrad"]) < 1e-12  # both in float64
+    assert abs(final["chain_rule_minigrad"] - math.exp(math.sin(0.5) ** 2) * math.sin(1.0)) < 1e-12  # 2 sin cos = sin 2x
     assert final["square_gradcheck"] == 1
     assert final["walk_by_hand_vs_backward"] < 1e-12
     assert final["broadcast_grad_error"] < 1e-12
@@ -53,6 +55,7 @@ def test_every_figure_is_a_png_and_the_quick_tour_takes_seconds(tour):
 def test_the_printed_text_says_what_the_figures_show(tour):
     final, _, _, printed = tour
     assert f"smallest error: float64 at eps = {final['best_eps_float64']:.0e}" in printed
+    assert "f(x) = exp(sin(x)^2) at x = 0.5" in printed and "a = sin(0.5) = 0.479426" in printed
     assert "backward visits them in reverse:" in printed and " y b c a x" in printed
     assert "SumTo" in printed
     assert "gradcheck with WrongTanh: GradcheckError: gradcheck failed for input 0" in printed

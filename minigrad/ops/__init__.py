@@ -1,7 +1,7 @@
 """The ops, one file per family. Each op is a Function with forward and backward side by side."""
 from .activation import dropout, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .conv import conv2d, conv_transpose2d
-from .elementwise import abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where
+from .elementwise import abs, add, clip, cos, div, exp, log, maximum, minimum, mul, neg, pow, sin, sqrt, sub, where
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_kl,
                    mse_loss)
 from .matmul import linear, matmul
@@ -79,7 +79,7 @@ for _name, _method in {
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
     "__pow__": pow, "__rpow__": _reflected(pow), "__matmul__": matmul, "__rmatmul__": _reflected(matmul),
     "__neg__": neg, "__getitem__": getitem,
-    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clip": clip,
+    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clip": clip, "sin": sin, "cos": cos,
     "sum": sum, "mean": mean, "max": max, "min": min,
     "reshape": reshape, "transpose": transpose, "T": property(transpose),
     "to": _to, "astype": _astype,

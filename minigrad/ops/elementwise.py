@@ -179,6 +179,32 @@ def log(x):
     return Log()(x)
 
 
+class Sin(Function):
+    # d/dx sin x = cos x
+    def forward(self, x):
+        return backend.get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+def sin(x):
+    return Sin()(x)
+
+
+class Cos(Function):
+    # d/dx cos x = -sin x
+    def forward(self, x):
+        return backend.get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        return gy * -sin(self.inputs[0])
+
+
+def cos(x):
+    return Cos()(x)
+
+
 class Sqrt(Function):
     # d/dx sqrt(x) = 1 / (2 sqrt(x))
     def forward(self, x):
