@@ -4,11 +4,21 @@ from pathlib import Path
 
 # Modules of this package that are not lessons.
 NOT_LESSONS = {"common", "__main__", "__init__"}
-FIRST = "engine_tour"  # lesson 0: how the engine every other lesson calls works
+# The course, in the order of the README's lesson table (tests/test_lessons_menu.py holds the two together):
+# lesson 0 shows how the engine every later lesson calls works.
+COURSE = ("engine_tour", "manual_backprop", "textbook_autoencoder", "fashion_autoencoder", "deep_autoencoder",
+          "denoising_autoencoder", "conv_denoising_autoencoder", "sparse_autoencoder", "contractive_autoencoder",
+          "ecg_anomaly", "autoencoder_vs_pca", "latent_clustering", "classifier", "vae", "conv_vae", "gan", "dcgan",
+          "wgan_gp")
+
+
+def course_position(name):
+    """Where a lesson comes in the course; one the course does not list yet comes after it, by name."""
+    return (COURSE.index(name), "") if name in COURSE else (len(COURSE), name)
 
 
 def discover(folder=Path(__file__).parent):
-    """(name, first docstring line) of each lesson module in ``folder``: FIRST, then the others by name.
+    """(name, first docstring line) of each lesson module in ``folder``, in course order (``COURSE``).
 
     The docstring is read from the source: importing every lesson would load
     minigrad, matplotlib and each lesson's models only to print one line
@@ -16,7 +26,7 @@ def discover(folder=Path(__file__).parent):
     modules (``_*.py``) and subpackages (``exercises``) are not lessons.
     """
     lessons = []
-    for path in sorted(Path(folder).glob("*.py"), key=lambda path: (path.stem != FIRST, path.stem)):
+    for path in sorted(Path(folder).glob("*.py"), key=lambda path: course_position(path.stem)):
         if path.stem in NOT_LESSONS or path.stem.startswith("_"):
             continue
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))

@@ -269,7 +269,7 @@ def test_discover_lists_lessons_with_their_first_docstring_line(tmp_path):
         (tmp_path / not_a_lesson).write_text('"""Not a lesson."""\n')
     (tmp_path / "exercises").mkdir()
     (tmp_path / "exercises" / "__init__.py").write_text('"""Exercises."""\n')
-    assert discover(tmp_path) == [("gan", "(no description)"), ("vae", "Variational autoencoder on MNIST.")]
+    assert discover(tmp_path) == [("vae", "Variational autoencoder on MNIST."), ("gan", "(no description)")]  # course order
 
 
 def test_python_m_lessons_lists_every_lesson_module():
