@@ -176,6 +176,7 @@ def test_numpy_operators_with_a_tensor_on_the_right_still_give_tensors():
         assert isinstance(result, mg.Tensor) and result.requires_grad
     assert isinstance(array @ t, mg.Tensor)
     np.testing.assert_array_equal((array > t).numpy(), [True, True])
+    assert (array == t) is False and (array != t) is True  # == is identity, between tensors too
 
 
 def test_np_asarray_gives_the_values():

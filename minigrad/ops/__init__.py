@@ -42,13 +42,15 @@ def _astype(x, dtype):
 # gives a Tensor; any other NumPy function is refused, naming minigrad's spelling (NumPy records no graph).
 _REFLECTED = {_np.add: "__radd__", _np.subtract: "__rsub__", _np.multiply: "__rmul__", _np.divide: "__rtruediv__",
               _np.power: "__rpow__", _np.matmul: "__rmatmul__", _np.less: "__gt__", _np.less_equal: "__ge__",
-              _np.greater: "__lt__", _np.greater_equal: "__le__", _np.equal: "__eq__", _np.not_equal: "__ne__"}
+              _np.greater: "__lt__", _np.greater_equal: "__le__"}
 _OPERATOR_SPELLING = {"add": "a + b", "subtract": "a - b", "multiply": "a * b", "divide": "a / b",
                       "power": "t ** p", "matmul": "a @ b", "negative": "-t"}
 _MINIGRAD_NAME = {"absolute": "abs", "amax": "max", "amin": "min"}
 
 
 def _array_ufunc(tensor, ufunc, method, *inputs, **kwargs):
+    if ufunc in (_np.equal, _np.not_equal):  # `ndarray == t` is identity, as == is between tensors: False
+        return ufunc is _np.not_equal
     reflected = _REFLECTED.get(ufunc)
     if reflected and method == "__call__" and not kwargs and len(inputs) == 2 and inputs[1] is tensor:
         return getattr(tensor, reflected)(inputs[0])
