@@ -58,8 +58,10 @@ class Linear(Function):
     def backward(self, gy):
         x, W = self.inputs[:2]
         needs = self.needs_input_grad
-        grads = (gy @ W.T if needs[0] else None,
-                 x.T @ gy if needs[1] else None)
+        # a flattened conv output is x^T in memory (batch innermost): gx = (W gy^T)^T then comes out in that order
+        transposed = x.data.flags.f_contiguous and not x.data.flags.c_contiguous
+        gx = ((W @ gy.T).T if transposed else gy @ W.T) if needs[0] else None
+        grads = (gx, x.T @ gy if needs[1] else None)
         if len(self.inputs) == 3:
             grads += (gy.sum(axis=0) if needs[2] else None,)
         return grads
