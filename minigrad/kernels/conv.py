@@ -172,10 +172,10 @@ def _col2im_rows(col, g, rows, image):
     (top, _), (left, _) = g.pad
     c, h, w, n = image.shape
     col = col.reshape(c, kh, kw, stop - start, wo, n)
+    columns = [_inside(j - left, wo, sw, w) for j in range(kw)]
     for i in range(kh):
         p0, p1, r = _inside(start * sh + i - top, stop - start, sh, h)
-        for j in range(kw):
-            q0, q1, s = _inside(j - left, wo, sw, w)
+        for j, (q0, q1, s) in enumerate(columns):
             if p0 < p1 and q0 < q1:
                 image[:, r:r + sh * (p1 - p0):sh, s:s + sw * (q1 - q0):sw] += col[:, i, j, p0:p1, q0:q1]
 
