@@ -348,6 +348,13 @@ def test_mirror_override_by_environment(isolated, monkeypatch, server):
     np.testing.assert_array_equal(data.ecg5000("train")[1], labels)
 
 
+def test_a_failed_lookup_leaves_no_empty_cache_folder_behind(isolated, monkeypatch, server):
+    monkeypatch.setitem(files.MIRRORS, "mnist", [server.url + "/nothing-here/"])
+    with pytest.raises(data.DatasetNotFoundError):
+        data.mnist("train")
+    assert not (isolated / "xdg-cache" / "minigrad").exists()
+
+
 def test_truncated_download_fails_cleanly_and_a_retry_succeeds(isolated, monkeypatch, server):
     images, labels = small_mnist(n=50)
     blobs = mnist_files(images, labels)

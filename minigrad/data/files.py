@@ -22,6 +22,7 @@ only once its checksum matches, so no half-written file ever sits under a
 final name, and the scratch folder of a download that was killed is removed
 by the next download into that cache folder.
 """
+import contextlib
 import hashlib
 import os
 import shutil
@@ -136,6 +137,8 @@ def fetch(dataset, filename, root=None):
             verify(path, source.sha256[filename])
             return path
 
+    cache = cache_dir() / source.folder
+    made = [folder for folder in (cache, cache.parent) if not folder.exists()]  # a failed download removes them
     failures, wrong_content = [], []
     for mirror in _mirrors(dataset):
         try:
@@ -146,6 +149,9 @@ def fetch(dataset, filename, root=None):
             failures.append(f"{shown_url}: {_root_cause(error)}")
             if isinstance(error, ChecksumError):
                 wrong_content.append(f"{shown_url}: {error}")
+    for folder in made:
+        with contextlib.suppress(OSError):  # not empty: another download (another process) put a file there
+            folder.rmdir()
     if wrong_content:
         raise ChecksumError(_wrong_content_message(source, filename, wrong_content, failures))
     raise DatasetNotFoundError(_not_found_message(source, filename, looked, failures))
