@@ -203,9 +203,10 @@ def test_the_truth_value_of_a_three_element_tensor_is_ambiguous():
     assert bool((t > 0).any()) and not bool((t > 0).all())
 
 
-def test_a_one_element_tensor_has_a_truth_value():
+def test_a_one_element_tensor_has_a_truth_value_and_a_float():
     assert mg.tensor([1.0]) > 0
     assert not (mg.tensor(-1.0) > 0)
+    assert float(mg.tensor([[2.5]])) == 2.5
 
 
 # --- float32 and float64: one rule ------------------------------------------------------------------------------
