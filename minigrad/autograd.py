@@ -342,14 +342,15 @@ class Function:
 
     def release(self):
         """Drop everything saved for backward (the graph is freed after use); the saved arrays are writable again."""
-        for array in self._locked:
-            array.setflags(write=True)
+        self._unlock()
         self.__dict__.clear()
         self.released = True
 
-    def __del__(self):  # a graph dropped without a backward (an evaluation outside no_grad) unlocks its arrays too
+    def _unlock(self):
         for array in self._locked:
             array.setflags(write=True)
+
+    __del__ = _unlock  # a graph dropped without a backward (an evaluation outside no_grad) unlocks its arrays too
 
 
 def _make_read_only(arrays):
