@@ -209,6 +209,18 @@ def test_a_one_element_tensor_has_a_truth_value_and_a_float():
     assert float(mg.tensor([[2.5]])) == 2.5
 
 
+def test_on_cuda_truth_values_float_and_in_place_updates_work_as_on_the_cpu(gpu):
+    w = mg.tensor([1.0, 2.0], device="cuda", requires_grad=True)
+    assert bool(w.sum() > 0) and float(w.sum()) == 3.0
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(w > 0)
+    (w * w).sum().backward()
+    with mg.no_grad():
+        w -= 0.25 * w.grad
+    assert w.device == "cuda" and w.is_leaf
+    np.testing.assert_allclose(w.numpy(), [0.5, 1.0])
+
+
 # --- float32 and float64: one rule ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("scalar", [2.0, 2, np.float64(2.0), np.float32(2.0), np.int64(2)])
