@@ -348,23 +348,35 @@ class Function:
 
     def _unlock(self):
         for array in self._locked:
-            array.setflags(write=True)
+            if _read_only_arrays.pop(id(array), None) is array:  # not unlocked by another graph already
+                array.setflags(write=True)
 
     __del__ = _unlock  # a graph dropped without a backward (an evaluation outside no_grad) unlocks its arrays too
 
 
+_read_only_arrays = {}  # id(array) -> array: the arrays Functions made read-only, until a backward unlocks them
+
+
 def _make_read_only(arrays):
-    """Lock the NumPy arrays a Function saved; returns those it locked.
+    """Lock the NumPy arrays a Function saved; returns those its backward (or its end) unlocks.
 
     An edit through ``.data`` between forward and backward would otherwise
     change the gradient silently (PyTorch counts versions; a NumPy array can
-    refuse writes). Views and arrays read-only already are left as they are;
-    CuPy arrays cannot refuse writes.
+    refuse writes). An array an older graph locked is unlocked by this one's
+    backward too: an evaluation left without backward must not keep the
+    weights read-only for the training steps after it. Views and arrays
+    read-only for other reasons are left as they are; CuPy arrays cannot
+    refuse writes.
     """
     locked = []
     for array in arrays:
-        if type(array) is np.ndarray and array.base is None and array.flags.writeable:
+        if type(array) is not np.ndarray or array.base is not None:
+            continue
+        if array.flags.writeable:
             array.setflags(write=False)
+            _read_only_arrays[id(array)] = array
+            locked.append(array)
+        elif _read_only_arrays.get(id(array)) is array:
             locked.append(array)
     return locked
 

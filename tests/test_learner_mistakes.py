@@ -46,6 +46,17 @@ def test_a_graph_dropped_without_backward_leaves_its_arrays_writable():
     np.testing.assert_array_equal(w.numpy(), [0.0, 1.0])
 
 
+def test_an_evaluation_kept_without_backward_does_not_block_the_next_steps_manual_update():
+    w = leaf([1.0, 2.0])
+    evaluation = (w * 3).sum()  # outside no_grad, and kept: its graph holds w
+    for _ in range(2):
+        (w * w).sum().backward()
+        w.data -= 0.25 * w.grad.data
+        w.grad = None
+    np.testing.assert_allclose(w.numpy(), [0.25, 0.5])
+    assert evaluation.item() == 9.0
+
+
 def test_a_new_array_given_to_a_saved_tensor_fails_the_backward_naming_the_op():
     a, b = leaf([2.0]), leaf([3.0])
     y = a * b
