@@ -282,8 +282,9 @@ class Function:
     becomes None and ``released`` True, so a second walk raises.
 
     While recorded, the NumPy arrays of its inputs and output are read-only
-    (``b.data[:] = 100`` raises at the write), until release() or until
-    the graph is dropped: backward must see the values forward saw. A tensor
+    (``b.data[:] = 100`` raises at the write), until release() (its own, or
+    that of a newer Function holding the same array) or until the graph is
+    dropped: backward must see the values forward saw. A tensor
     given a new array meanwhile (``b.data = ...``, an optimizer step) fails
     the backward, naming it and this op.
     """
