@@ -3,7 +3,7 @@ import ast
 from pathlib import Path
 
 # Modules of this package that are not lessons.
-NOT_LESSONS = {"common", "__main__", "__init__"}
+NOT_LESSONS = {"common", "__main__", "__init__", "vgg_weights"}
 # The course, in the order of the README's lesson table (tests/test_lessons_menu.py holds the two together):
 # lesson 0 shows how the engine every later lesson calls works.
 COURSE = ("engine_tour", "manual_backprop", "textbook_autoencoder", "fashion_autoencoder", "deep_autoencoder",
