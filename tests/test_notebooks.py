@@ -42,6 +42,18 @@ def test_each_notebook_is_what_its_source_builds(source, language):
         f"{path.name} is out of date: run python -m lessons.notebooks.build")
 
 
+def test_build_check_passes_on_the_committed_notebooks_and_names_a_stale_one(tmp_path, monkeypatch, capsys):
+    assert build.main(["--check"]) == 0
+    source = tmp_path / "99_x.py"
+    source.write_text('# %% [markdown] lang="en"\n# Hello\n\n# %% [markdown] lang="ko"\n# 안녕\n')
+    monkeypatch.setattr(build, "sources", lambda: [source])
+    monkeypatch.setattr(build, "HERE", tmp_path / "lessons" / "notebooks")  # paths are printed from the root
+    assert build.main(["--check"]) == 1 and not list(tmp_path.glob("*.ipynb"))
+    assert "99_x.ipynb" in capsys.readouterr().out
+    assert build.main([]) == 0 and sorted(p.name for p in tmp_path.glob("*.ipynb")) == ["99_x.ipynb", "99_x.ko.ipynb"]
+    assert build.main(["--check"]) == 0
+
+
 def test_every_notebook_file_comes_from_a_source():
     built = {build.notebook_path(source, language).name for source, language in PAIRS}
     assert sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")) == sorted(built)

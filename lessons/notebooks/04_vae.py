@@ -67,7 +67,7 @@ from IPython.display import Image, display
 
 import minigrad as mg
 import minigrad.functional as F
-from lessons.vae import PUBLISHED_TEST_LOSS, VAE, as_pixels, loss_function, mean_test_loss, print_table
+from lessons.vae import VAE, as_pixels, loss_function, mean_test_loss, print_table
 from minigrad import optim, viz
 from minigrad.data import DataLoader, mnist
 from minigrad.viz import draw_graph
