@@ -19,7 +19,8 @@ NOTEBOOKS = build.HERE
 SOURCES = build.sources()
 PAIRS = [(source, language) for source in SOURCES for language in build.LANGUAGES]
 IDS = [f"{source.stem}-{language}" for source, language in PAIRS]
-# The datasets each notebook reads: without them (no $MINIGRAD_DATA, no user cache) its run is skipped.
+# The datasets each notebook reads: without their four files (in $MINIGRAD_DATA or the user cache) its run is
+# skipped.
 DATASETS = {"01_backprop_by_hand": "mnist", "02_textbook_autoencoder": "mnist",
             "03_conv_denoising_autoencoder": "fashion-mnist", "04_vae": "mnist", "05_dcgan": "mnist"}
 HANGUL = re.compile("[\uac00-\ud7a3]")
@@ -118,9 +119,11 @@ def datasets_missing(name):
         return None
     places = [Path(os.environ["MINIGRAD_DATA"]) / folder] if os.environ.get("MINIGRAD_DATA") else []
     places.append(Path.home() / ".cache" / "minigrad" / folder)
-    if any(place.is_dir() for place in places):
+    files = [f"{split}-{kind}-idx{rank}-ubyte.gz" for split in ("train", "t10k")
+             for kind, rank in (("images", 3), ("labels", 1))]
+    if any(all((place / file).is_file() for file in files) for place in places):
         return None
-    return f"{name} reads {folder}, found neither in $MINIGRAD_DATA nor in ~/.cache/minigrad"
+    return f"{name} reads {folder}/, whose files are neither in $MINIGRAD_DATA nor in ~/.cache/minigrad"
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="the notebooks draw graphs with Graphviz's dot")
