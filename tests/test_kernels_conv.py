@@ -141,3 +141,20 @@ def test_outputs_are_batch_innermost_in_memory(kernel):
     x, W = np.ones((4, 3, 8, 8)), np.ones((5, 3, 3, 3))
     out = conv.conv2d(x, W, g) if kernel == "conv2d" else conv.conv_transpose2d(np.ones((4, 5, 4, 4)), W, g)
     assert out.strides[0] == out.itemsize
+
+
+def test_the_weight_gradient_reuses_the_padding_conv2d_made_of_the_same_input(monkeypatch):
+    """conv2d then conv2d_weight of the same x with the same geometry pad once; another x is padded afresh."""
+    pads = []
+    padded = conv._padded
+    monkeypatch.setattr(conv, "_padded", lambda x, g: pads.append(x) or padded(x, g))
+    g = conv.ConvGeometry((4, 4), (2, 2), ((1, 1), (1, 1)), (8, 8))
+    rs = np.random.default_rng(0)
+    x, other, W = rs.normal(size=(3, 2, 8, 8)), rs.normal(size=(3, 2, 8, 8)), rs.normal(size=(5, 2, 4, 4))
+    gy = conv.conv2d(x, W, g)
+    gW = conv.conv2d_weight(x, gy, g)
+    assert len(pads) == 1 and np.allclose(gW, conv.reference_conv2d_weight(x, gy, g))
+    conv.conv2d(x, W, g)
+    assert np.allclose(conv.conv2d_weight(other, gy, g), conv.reference_conv2d_weight(other, gy, g))  # not x's
+    assert np.allclose(conv.conv2d_weight(x, gy, g), gW)  # the kept copy was dropped: x is padded again
+    assert [id(a) for a in pads] == [id(x), id(x), id(other), id(x)]

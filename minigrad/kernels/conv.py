@@ -26,10 +26,12 @@ class ConvGeometry:
     ``pad`` is ((top, bottom), (left, right)); bottom/right may exceed what
     the last window reaches (those rows and columns are simply not read).
     A transposed convolution uses the geometry of the convolution it undoes.
+    ``padded_input`` is conv2d's (x, zero-padded x), kept for one conv2d_weight of the same x: see _padded_for.
     """
 
     def __init__(self, kernel, stride, pad, in_size):
         self.kernel, self.stride, self.pad, self.in_size = kernel, stride, pad, in_size
+        self.padded_input = None
         self.padded_size = tuple(n + before + after for n, (before, after) in zip(in_size, pad))
         self.out_size = tuple((p - k) // s + 1 for p, k, s in zip(self.padded_size, kernel, stride))
 
@@ -131,6 +133,21 @@ def _padded(x, g):
     out[:, top:top + h, left + w:] = 0
     out[:, top:top + h, left:left + w] = x.transpose(1, 2, 3, 0)
     return out
+
+
+def _padded_for(x, g):
+    """_padded(x, g), or the copy conv2d made of this same x with this same geometry, taken once.
+
+    ops/conv.py makes one geometry per convolution call and hands it to that call's gradients, so the
+    weight gradient (conv2d_weight of the same x) and a transposed conv's two input-side gradients (conv2d
+    and conv2d_weight of the same gx) find the padded copy made a moment before instead of padding again:
+    4 of W4's 8 pads of a 64x14x14 batch a step. It is kept until used or until the geometry goes (with its
+    Function), and the x it came from is checked by identity.
+    """
+    kept, g.padded_input = g.padded_input, None
+    if kept is not None and kept[0] is x:
+        return kept[1]
+    return _padded(x, g)
 
 
 def _im2col_rows(padded, g, rows):
@@ -261,6 +278,7 @@ def conv2d(x, W, g):
     xp = backend.get_array_module(x)
     n, c = x.shape[:2]
     padded = _padded(x, g)
+    g.padded_input = (x, padded)  # for the weight gradient, conv2d_weight(x, gy, g)
     kernels = W.reshape(W.shape[0], -1)
     y = xp.empty((W.shape[0], g.out_size[0] * g.out_size[1] * n), dtype=x.dtype)
     row = g.out_size[1] * n
@@ -293,15 +311,16 @@ def conv_transpose2d(y, W, g):
 def conv2d_weight(x, gy, g):
     """gW = gy @ im2col(x)^T: x (N, C, H, W), gy (N, O, Ho, Wo) -> gW (O, C, kh, kw).
 
-    Equal to reference_conv2d_weight. Faster: columns from CHWN memory, one cache-sized band of rows per
-    GEMM summed into gW, and the dual side when gy has fewer channels than x.
+    Equal to reference_conv2d_weight. Faster: columns from CHWN memory (the padded x that conv2d made with
+    this geometry, when there is one), one cache-sized band of rows per GEMM summed into gW, and the dual
+    side when gy has fewer channels than x.
     """
     xp = backend.get_array_module(x)
     dual = _dual(g)
     if dual is not None and gy.shape[1] < x.shape[1]:
         return xp.ascontiguousarray(_flipped(conv2d_weight(gy, x, dual)))
     n, c = x.shape[:2]
-    padded = _padded(x, g)
+    padded = _padded_for(x, g)
     gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
     gW = xp.zeros((gy.shape[1], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
     row = g.out_size[1] * n
