@@ -6,7 +6,7 @@ import time
 import graphviz
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
@@ -170,10 +170,11 @@ def test_max_nodes_joins_each_drawn_node_to_the_left_out_part_by_one_arrow():
     ])
 
 
-UNARY = {"Exp": lambda a: a.exp(), "Tanh": F.tanh, "Neg": lambda a: -a}
+UNARY = {"Sin": lambda a: a.sin(), "Tanh": F.tanh, "Neg": lambda a: -a}  # bounded: no chain of them overflows
 BINARY = {"Add": lambda a, b: a + b, "Mul": lambda a, b: a * b}
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.data())
 def test_any_graph_has_a_box_per_tensor_an_ellipse_per_op_and_an_arrow_per_use(data):
     """A random graph over a few leaves, built while counting what it holds; draw_graph must count the same."""
