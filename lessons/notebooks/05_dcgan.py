@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))    # so that `import lessons` finds the lesson mod
 # os.environ["MINIGRAD_DATA"] = "/path/to/datasets"
 
 DEVICE = "cpu"                   # or "cuda" (pip install cupy-cuda12x)
-EPOCHS = 1                       # a few minutes on a laptop, digits by its end; the lesson's full run: 5
+EPOCHS = 1                       # a few minutes on a laptop, rough digits by its end; the lesson's full run: 5
 QUICK = os.environ.get("MINIGRAD_NOTEBOOK_QUICK") == "1"   # the test suite's tiny run: 128 images, 1 epoch
 if QUICK:
     EPOCHS = 1
@@ -217,15 +217,16 @@ print(f"G's last layer moved by up to {np.abs(last.weight.numpy() - before).max(
 #
 # Back to the starting weights and the same random draws, fresh optimizers, then the lesson's loop: one D step,
 # one G step per batch. Besides the losses, D(x) (D's mean verdict on real images) and D(G(z)) (on fakes) show
-# the game: at the start D wins easily; as G improves, both drift towards the middle. `EPOCHS` in the first cell
-# sets the length.
+# the game: D(x) near 1 and D(G(z)) near 0 mean D is winning; a G that fools D pulls both towards 0.5. `EPOCHS`
+# in the first cell sets the length.
 
 # %% [markdown] lang="ko"
 # ## 학습
 #
 # 처음 가중치와 같은 난수 상태, 새 옵티마이저로 돌아가 레슨의 반복문을 실행합니다. 배치마다 D 한 단계, G 한 단계입니다.
-# 손실 말고도 D(x)(진짜 이미지에 대한 D의 평균 판정)와 D(G(z))(가짜에 대한 판정)가 게임을 보여 줍니다. 처음에는 D가 쉽게
-# 이기고, G가 나아질수록 둘 다 가운데로 옵니다. 길이는 첫 셀의 `EPOCHS`로 정합니다.
+# 손실 말고도 D(x)(진짜 이미지에 대한 D의 평균 판정)와 D(G(z))(가짜에 대한 판정)가 게임을 보여 줍니다. D(x)가 1에,
+# D(G(z))가 0에 가까우면 D가 이기고 있는 것이고, G가 D를 속일수록 둘 다 0.5 쪽으로 끌려옵니다. 길이는 첫 셀의 `EPOCHS`로
+# 정합니다.
 
 # %%
 G.load_state_dict(start["G"])
