@@ -1,6 +1,80 @@
 """Neural style transfer and texture synthesis (Gatys et al. 2016): optimise the image, not the network.
 
-(The docstring is completed once the default run's numbers are in.)
+What it teaches: every other lesson changes a network's weights to fit the
+data; here the network stays fixed and gradient descent changes the pixels
+of an image. A convolutional network describes an image twice over:
+
+- its **content** is the feature maps F of a deep layer (relu4_2): where
+  which features are;
+- its **style** is the Gram matrices G = F F^T / M of several layers
+  (relu1_1 ... relu5_1): which features occur together, wherever they are.
+
+Style transfer looks for the image whose content is the photograph's and
+whose style is the painting's, by minimising
+
+    alpha * 1/2 |F - P|^2 / (1/2 |P|^2)  +  beta * mean_l  E_l / E_l(0),
+    E_l = 1/(4 N_l^2) |G_l - A_l|^2                      (Gatys et al.'s E_l)
+
+over the pixels (P: the content image's features, A_l: the style image's
+Gram matrices, N_l filters). ``--texture`` drops the content term and starts
+from white noise: texture synthesis (Gatys et al. 2015). The gradient
+d loss / d pixels is one backward pass through the fixed network (``mg.grad``
+with the image as the only input); scipy's L-BFGS takes the steps, with
+every pixel bounded to [0, 1] (``--optimizer adam`` clips instead).
+
+The setup:
+
+    network: VGG-16's 13 convolutions (3x3, padding 1) + ReLU, with 2x2 average pooling in place of max
+             pooling, up to the deepest layer asked for; images standardised with ImageNet's statistics
+    weights: random, N(0, 2 / fan_in), biases 0, fixed by --seed; or --weights FILE.npz (trained VGG-16)
+    each conv layer rescaled so that its mean ReLU activation on the content and style images is 1
+    content relu4_2, style relu1_1 relu2_1 relu3_1 relu4_1 relu5_1 (equal weights), alpha 1, beta 0.3
+    128x128 images (the central square of each, resized), start from the content image,
+    5 rounds of 50 L-BFGS iterations (one checkpoint per round)
+
+Where it differs from the paper, and why. Gatys et al. used a trained
+VGG-19 on 512-pixel images for about a thousand iterations from white noise,
+with alpha / beta = 1e-3 on the raw sums. Trained weights cannot ship with
+the project, so the network is random by default (He et al. 2016 and
+Ustyuzhaninov et al. 2016 show that random weights carry much of the
+effect); VGG-16 because it is torchvision's common one; 128 pixels and 250
+iterations fit ten minutes on two CPU cores; starting from the content image
+keeps its layout in that few iterations (``--init noise`` is the paper's
+start). Each term is divided by its value for all-zero features, so that
+layers with large Gram matrices do not drown the others and alpha and beta
+weigh numbers of one order (the paper's 1e-3 belongs to its raw sums). The
+network is normalised per layer: Gatys et al. rescale each filter of their
+trained VGG, which for random filters blows up the few that are almost
+silent on the two images.
+
+What random weights reach, and what they do not. Matching Gram matrices of
+a random network moves the image towards the style's colours and local
+texture statistics, measurably in *another* random network (below). What
+they do not give is what training put into VGG: filters tuned to edges,
+strokes and object parts. Gatys' trained-network results repaint the
+photograph in brush strokes that follow its objects; with random weights
+the style arrives as colour and fine texture laid over the photograph, and
+synthesised textures repeat the style's colours and blob sizes rather than
+its larger shapes. ``--weights`` with real VGG-16 weights gives the paper's
+behaviour (its file layout and converter: ``lessons.vgg_weights``).
+
+The measurement (``metrics.json``): an independent random VGG-16 (seed
+--seed + 1000, never optimised against) measures the **style distance**
+mean_l |G_l(x) - G_l(style)| / |G_l(style)| over the style layers, and the
+**content distance** |F(x) - F(content)| / |F(content)| at the content
+layer, of the result, of the content image, the style image and a white
+noise image. The default run (``python -m lessons.style_transfer``, 128x128,
+chelsea in the style of immunohistochemistry):
+
+    RESULTS
+
+Figures: ``style_transfer.png`` (content | style | result) or, with
+``--texture``, ``texture.png`` (noise | style | texture); ``result.png``
+(the image itself); ``losses.png`` (each iteration's loss terms).
+Images: ``--content`` and ``--style`` take a PNG/JPEG path or the name of
+one of scikit-image's bundled pictures; grey images get three equal
+channels. ``--epochs`` counts rounds of 50 iterations; ``--batch-size`` is
+not used.
 """
 from pathlib import Path
 
@@ -70,9 +144,6 @@ class VGGFeatures(nn.Module):
                 layer = nn.AvgPool2D(2)
             setattr(self, name, layer)
 
-    def convs(self):
-        return [getattr(self, name) for name in self.names if name.startswith("conv")]
-
     @staticmethod
     def standardise(images):
         return (images - mg.tensor(IMAGENET_MEAN, device=images.device)) / mg.tensor(IMAGENET_STD, device=images.device)
@@ -90,15 +161,16 @@ class VGGFeatures(nn.Module):
 def random_vgg(last, seed):
     """VGG-16 with random weights from N(0, 2 / fan_in) and zero biases.
 
-    That variance (He et al. 2015) keeps a ReLU network's activations on one scale from layer to layer, so the
-    filters that normalise() finds silent on its images still answer other images on that scale.
+    That variance (He et al. 2015) keeps a ReLU network's activations on one scale from layer to layer;
+    normalise() then sets that scale exactly.
     """
     rng = np.random.default_rng(seed)
     vgg = VGGFeatures(last)
     state = {}
     for name, value in vgg.state_dict().items():
         fan_in = np.prod(value.shape[1:])
-        state[name] = rng.normal(0.0, np.sqrt(2.0 / fan_in), value.shape) if name.endswith("weight") else np.zeros(value.shape)
+        is_weight = name.endswith("weight")
+        state[name] = rng.normal(0.0, np.sqrt(2.0 / fan_in), value.shape) if is_weight else np.zeros(value.shape)
     vgg.load_state_dict(state)
     return vgg
 
@@ -181,7 +253,8 @@ class StyleTransferLoss:
             self.style_targets = {name: gram_matrix(f) for name, f in vgg(style, set(style_layers)).items()}
             # the losses of all-zero features: 1/2 |P|^2 and |A_l|^2 / (4 N_l^2)
             self.content_scale = None if content is None else 0.5 * (self.content_target ** 2).sum()
-            self.style_scales = {name: (gram ** 2).sum() / (4 * len(gram) ** 2) for name, gram in self.style_targets.items()}
+            self.style_scales = {name: (gram ** 2).sum() / (4 * len(gram) ** 2)
+                                 for name, gram in self.style_targets.items()}
 
     def __call__(self, image):
         """(total, content term, style term) as Tensors, each with its weight."""
@@ -229,7 +302,8 @@ def lbfgs_round(loss_fn, canvas, trace, run):
 
     scipy keeps the image as a float64 vector; minigrad computes the loss and its gradient in float32.
     Each round starts a fresh L-BFGS from the image the last one left, so a resumed run repeats an
-    uninterrupted one exactly.
+    uninterrupted one exactly. Its tolerances are 0: scipy's defaults are absolute and stop a loss this
+    small (texture synthesis reaches 1e-3) long before the image stops changing.
     """
     shape, device = canvas.pixels.shape, canvas.pixels.device
     latest = {}
@@ -250,7 +324,7 @@ def lbfgs_round(loss_fn, canvas, trace, run):
 
     result = minimize(loss_and_gradient, canvas.pixels.numpy().astype(np.float64).ravel(), jac=True,
                       method="L-BFGS-B", bounds=Bounds(0.0, 1.0), callback=iteration_done,
-                      options={"maxiter": ITERATIONS_PER_ROUND})
+                      options={"maxiter": ITERATIONS_PER_ROUND, "ftol": 0.0, "gtol": 0.0})
     steps.close()
     canvas.pixels.data = mg.tensor(result.x.reshape(shape).astype(np.float32), device=device).data
 
@@ -355,9 +429,12 @@ def loss_plot(trace, path, title):
 def add_flags(parser):
     parser.add_argument("--content", default="chelsea", help="content image: a PNG/JPEG path or one of "
                         f"scikit-image's samples ({', '.join(SAMPLES)}); default %(default)s")
-    parser.add_argument("--style", default="immunohistochemistry", help="style image, as --content (default %(default)s)")
-    parser.add_argument("--texture", action="store_true", help="synthesise the style's texture from noise (no content)")
-    parser.add_argument("--size", type=int, default=128, help="side of the square images in pixels (default %(default)s)")
+    parser.add_argument("--style", default="immunohistochemistry",
+                        help="style image, as --content (default %(default)s)")
+    parser.add_argument("--texture", action="store_true",
+                        help="synthesise the style's texture from noise (no content term)")
+    parser.add_argument("--size", type=int, default=128,
+                        help="side of the square images in pixels (default %(default)s)")
     parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
                         help="L-BFGS (Gatys et al.'s choice) or Adam with --lr (default %(default)s)")
     parser.add_argument("--init", choices=("content", "noise"), default="content",
