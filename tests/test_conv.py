@@ -19,7 +19,7 @@ def tf_same_padding(size, kernel, stride):
     return total // 2, total - total // 2
 
 
-def reference_conv2d(x, W, stride, pads):
+def conv2d_reference(x, W, stride, pads):
     """pads = ((top, bottom), (left, right))."""
     (kh, kw), (sh, sw) = W.shape[2:], stride
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
@@ -32,7 +32,7 @@ def reference_conv2d(x, W, stride, pads):
     return y
 
 
-def reference_conv_transpose2d(y, W, stride, pads, out_size):
+def conv_transpose2d_reference(y, W, stride, pads, out_size):
     """Scatter every input pixel times the kernel onto the output (PyTorch's definition), then crop."""
     (kh, kw), (sh, sw), (h, w) = W.shape[2:], stride, y.shape[2:]
     (top, bottom), (left, right) = pads
@@ -123,7 +123,7 @@ def test_conv2d_matches_the_loop_reference(config, seed):
     x, W, *b = arrays_for(config, seed)
     y = call(config)(*[mg.tensor(a) for a in [x, W, *b]])
     stride = conv.int_pair("test", "stride", config["stride"])
-    expected = reference_conv2d(x, W, stride, expected_pads(config, x.shape[2:]))
+    expected = conv2d_reference(x, W, stride, expected_pads(config, x.shape[2:]))
     if b:
         expected += b[0][:, None, None]
     if config["padding"] == "same":
@@ -145,7 +145,7 @@ def test_conv_transpose2d_matches_the_loop_reference(config, seed):
         pads = tuple((p, p) for p in config["padding"])
         out_size = tuple((n - 1) * s + k - 2 * p + o for n, s, k, p, o in
                          zip(size, stride, kernel, config["padding"], config["output_padding"]))
-    expected = reference_conv_transpose2d(x, W, stride, pads, out_size)
+    expected = conv_transpose2d_reference(x, W, stride, pads, out_size)
     if b:
         expected += b[0][:, None, None]
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
@@ -309,14 +309,14 @@ def test_any_memory_order_of_the_input_gives_the_same_result():
     """Inputs may be NCHW, channel-last views, or the batch-innermost arrays convs produce."""
     rng = np.random.default_rng(6)
     x, W = rng.normal(size=(3, 2, 6, 5)), rng.normal(size=(4, 2, 3, 3))
-    expected = reference_conv2d(x, W, (1, 1), ((1, 1), (1, 1)))
+    expected = conv2d_reference(x, W, (1, 1), ((1, 1), (1, 1)))
     variants = [x, np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
                 np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), x[:, :, ::-1, :][:, :, ::-1, :]]
     for variant in variants:
         y = F.conv2d(mg.tensor(variant), mg.tensor(W), padding=1)
         np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
         x_back = F.conv_transpose2d(y, mg.tensor(W), padding=1)  # a conv output fed straight to the next conv
-        np.testing.assert_allclose(x_back.numpy(), reference_conv_transpose2d(expected, W, (1, 1), ((1, 1), (1, 1)),
+        np.testing.assert_allclose(x_back.numpy(), conv_transpose2d_reference(expected, W, (1, 1), ((1, 1), (1, 1)),
                                                                               (6, 5)), rtol=1e-10)
 
 

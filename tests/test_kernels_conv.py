@@ -82,8 +82,8 @@ def test_im2col_and_col2im_equal_their_references(xp, case, seed):
     x, _, _ = operands(xp, case, seed)
     g = case["g"]
     cols = conv.im2col(x, g)
-    assert np.array_equal(on_host(xp, cols), on_host(xp, conv.reference_im2col(x, g)))  # a copy: exact
-    assert_equal_to_reference(xp, conv.col2im(cols, g, case["n"]), conv.reference_col2im(cols, g, case["n"]))
+    assert np.array_equal(on_host(xp, cols), on_host(xp, conv.im2col_reference(x, g)))  # a copy: exact
+    assert_equal_to_reference(xp, conv.col2im(cols, g, case["n"]), conv.col2im_reference(cols, g, case["n"]))
 
 
 @drawn
@@ -94,9 +94,9 @@ def test_conv_products_equal_their_references(xp, case, seed):
     conv.BAND_BYTES = case["band_bytes"]
     x, W, gy = operands(xp, case, seed)
     g = case["g"]
-    assert_equal_to_reference(xp, conv.conv2d(x, W, g), conv.reference_conv2d(x, W, g))
-    assert_equal_to_reference(xp, conv.conv_transpose2d(gy, W, g), conv.reference_conv_transpose2d(gy, W, g))
-    assert_equal_to_reference(xp, conv.conv2d_weight(x, gy, g), conv.reference_conv2d_weight(x, gy, g))
+    assert_equal_to_reference(xp, conv.conv2d(x, W, g), conv.conv2d_reference(x, W, g))
+    assert_equal_to_reference(xp, conv.conv_transpose2d(gy, W, g), conv.conv_transpose2d_reference(gy, W, g))
+    assert_equal_to_reference(xp, conv.conv2d_weight(x, gy, g), conv.conv2d_weight_reference(x, gy, g))
 
 
 @given(g=geometries(), n=st.integers(1, 2), c=st.integers(1, 2))
@@ -105,7 +105,7 @@ def test_reference_im2col_is_the_window_of_each_output_pixel(g, n, c):
     x = np.random.default_rng(0).normal(size=(n, c) + g.in_size)
     padded = np.pad(x, ((0, 0), (0, 0)) + g.pad)
     (kh, kw), (sh, sw), (ho, wo) = g.kernel, g.stride, g.out_size
-    cols = conv.reference_im2col(x, g).reshape(c, kh, kw, ho, wo, n)
+    cols = conv.im2col_reference(x, g).reshape(c, kh, kw, ho, wo, n)
     for index in np.ndindex(cols.shape):
         channel, i, j, p, q, sample = index
         assert cols[index] == padded[sample, channel, sh * p + i, sw * q + j]
@@ -153,8 +153,8 @@ def test_the_weight_gradient_reuses_the_padding_conv2d_made_of_the_same_input(mo
     x, other, W = rs.normal(size=(3, 2, 8, 8)), rs.normal(size=(3, 2, 8, 8)), rs.normal(size=(5, 2, 4, 4))
     gy = conv.conv2d(x, W, g)
     gW = conv.conv2d_weight(x, gy, g)
-    assert len(pads) == 1 and np.allclose(gW, conv.reference_conv2d_weight(x, gy, g))
+    assert len(pads) == 1 and np.allclose(gW, conv.conv2d_weight_reference(x, gy, g))
     conv.conv2d(x, W, g)
-    assert np.allclose(conv.conv2d_weight(other, gy, g), conv.reference_conv2d_weight(other, gy, g))  # not x's
+    assert np.allclose(conv.conv2d_weight(other, gy, g), conv.conv2d_weight_reference(other, gy, g))  # not x's
     assert np.allclose(conv.conv2d_weight(x, gy, g), gW)  # the kept copy was dropped: x is padded again
     assert [id(a) for a in pads] == [id(x), id(x), id(other), id(x)]

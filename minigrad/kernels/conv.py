@@ -45,7 +45,7 @@ def _offset_slices(g, i, j):
     return slice(i, i + sh * ho, sh), slice(j, j + sw * wo, sw)
 
 
-def reference_im2col(x, g):
+def im2col_reference(x, g):
     """im2col(x): x (N, C, H, W) -> (C*kh*kw, Ho*Wo*N), column (p, q, n) = the window of output pixel (p, q)."""
     xp = backend.get_array_module(x)
     padded = xp.pad(x, ((0, 0), (0, 0)) + tuple(g.pad))
@@ -58,7 +58,7 @@ def reference_im2col(x, g):
     return cols.reshape(c * kh * kw, -1)
 
 
-def reference_col2im(cols, g, n):
+def col2im_reference(cols, g, n):
     """col2im(cols) -> (N, C, H, W): the adjoint of im2col, every column added back onto its window."""
     xp = backend.get_array_module(cols)
     kh, kw = g.kernel
@@ -79,20 +79,20 @@ def _as_matrix(a):
     return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
 
 
-def reference_conv2d(x, W, g):
+def conv2d_reference(x, W, g):
     """y = W @ im2col(x): x (N, C, H, W), W (O, C, kh, kw) -> y (N, O, Ho, Wo)."""
-    y = W.reshape(W.shape[0], -1) @ reference_im2col(x, g)
+    y = W.reshape(W.shape[0], -1) @ im2col_reference(x, g)
     return y.reshape((W.shape[0],) + g.out_size + (x.shape[0],)).transpose(3, 0, 1, 2)
 
 
-def reference_conv_transpose2d(y, W, g):
+def conv_transpose2d_reference(y, W, g):
     """x = col2im(W^T @ y): y (N, C_in, Ho, Wo), W (C_in, C_out, kh, kw) -> x (N, C_out, H, W)."""
-    return reference_col2im(W.reshape(W.shape[0], -1).T @ _as_matrix(y), g, y.shape[0])
+    return col2im_reference(W.reshape(W.shape[0], -1).T @ _as_matrix(y), g, y.shape[0])
 
 
-def reference_conv2d_weight(x, gy, g):
+def conv2d_weight_reference(x, gy, g):
     """gW = gy @ im2col(x)^T: x (N, C, H, W), gy (N, O, Ho, Wo) -> gW (O, C, kh, kw)."""
-    gW = _as_matrix(gy) @ reference_im2col(x, g).T
+    gW = _as_matrix(gy) @ im2col_reference(x, g).T
     return gW.reshape((gy.shape[1], x.shape[1]) + g.kernel)
 
 
@@ -198,7 +198,7 @@ def _col2im_rows(col, g, rows, image):
 
 
 def im2col(x, g):
-    """im2col(x): x (N, C, H, W) -> (C*kh*kw, Ho*Wo*N), equal to reference_im2col.
+    """im2col(x): x (N, C, H, W) -> (C*kh*kw, Ho*Wo*N), equal to im2col_reference.
 
     Faster: the windows are gathered from batch-innermost memory in one strided copy.
     """
@@ -206,7 +206,7 @@ def im2col(x, g):
 
 
 def col2im(cols, g, n):
-    """col2im(cols) -> (N, C, H, W), equal to reference_col2im (a view of CHWN memory).
+    """col2im(cols) -> (N, C, H, W), equal to col2im_reference (a view of CHWN memory).
 
     Faster: each of the kh*kw strided adds runs over batch-innermost memory.
     """
@@ -267,7 +267,7 @@ def _flipped(W):
 
 
 def conv2d(x, W, g):
-    """y = W @ im2col(x): x (N, C, H, W), W (O, C, kh, kw) -> y (N, O, Ho, Wo), equal to reference_conv2d.
+    """y = W @ im2col(x): x (N, C, H, W), W (O, C, kh, kw) -> y (N, O, Ho, Wo), equal to conv2d_reference.
 
     Faster: columns from CHWN memory, one cache-sized band of output rows per GEMM, the output written
     in CHWN (a view of it is returned), and the dual side when it has fewer channels.
@@ -290,7 +290,7 @@ def conv2d(x, W, g):
 def conv_transpose2d(y, W, g):
     """x = col2im(W^T @ y): y (N, C_in, Ho, Wo), W (C_in, C_out, kh, kw) -> x (N, C_out, H, W).
 
-    Equal to reference_conv_transpose2d. Faster: y read as CHWN, one cache-sized band of rows per GEMM
+    Equal to conv_transpose2d_reference. Faster: y read as CHWN, one cache-sized band of rows per GEMM
     added straight onto the output (clipped to it: no padded buffer), and the dual side when it has fewer
     channels.
     """
@@ -311,7 +311,7 @@ def conv_transpose2d(y, W, g):
 def conv2d_weight(x, gy, g):
     """gW = gy @ im2col(x)^T: x (N, C, H, W), gy (N, O, Ho, Wo) -> gW (O, C, kh, kw).
 
-    Equal to reference_conv2d_weight. Faster: columns from CHWN memory (the padded x that conv2d made with
+    Equal to conv2d_weight_reference. Faster: columns from CHWN memory (the padded x that conv2d made with
     this geometry, when there is one), one cache-sized band of rows per GEMM summed into gW, and the dual
     side when gy has fewer channels than x.
     """

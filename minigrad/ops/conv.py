@@ -14,7 +14,7 @@ of both is a correlation (Conv2DWeight). Every backward is written with these
 three Functions, so every conv gradient can be differentiated again.
 
 minigrad/kernels/conv.py computes the three products: the formulas above written out plainly
-(reference_conv2d, ...), and the fast versions this file calls, tested equal to them.
+(conv2d_reference, ...), and the fast versions this file calls, tested equal to them.
 """
 import math
 import numbers
