@@ -5,7 +5,7 @@
     (x * x).sum().backward()
     x.grad  # tensor([2., 4.])
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import backend, functional, nn, ops
 from .autograd import (Function, Tensor, detect_anomaly, enable_grad, float32, float64, grad, is_grad_enabled,
