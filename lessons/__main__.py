@@ -9,7 +9,7 @@ NOT_LESSONS = {"common", "__main__", "__init__", "vgg_weights"}
 COURSE = ("engine_tour", "manual_backprop", "textbook_autoencoder", "fashion_autoencoder", "deep_autoencoder",
           "denoising_autoencoder", "conv_denoising_autoencoder", "sparse_autoencoder", "contractive_autoencoder",
           "ecg_anomaly", "autoencoder_vs_pca", "latent_clustering", "classifier", "vae", "conv_vae", "gan", "dcgan",
-          "wgan_gp")
+          "wgan_gp", "style_transfer")
 
 
 def course_position(name):
