@@ -49,7 +49,11 @@ What ``Lesson`` does:
   checkpoint stays the last finite epoch's;
 - ``finish(final, published)`` writes ``metrics.json``: hyper-parameters,
   per-epoch history, final and published numbers, minigrad version, device,
-  wall time.
+  wall time. A ``--quick`` run says, when it starts and when it ends, that
+  its numbers are a smoke test, and prints no published number beside them;
+- a dataset that cannot be found is told by its message alone (where it was
+  looked for, how to get it), without the traceback above it, and a run that
+  ends before writing anything leaves no empty folder behind.
 
 Ctrl-C lets the current training step finish, then stops. The checkpoint
 holds whole epochs only (a half-done epoch cannot be resumed exactly: its
@@ -79,10 +83,13 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import backend
+from minigrad.data import ChecksumError, DatasetNotFoundError
 from minigrad.io import atomic_file, remove_stale_temporaries
 
 QUICK_SAMPLES = 256   # samples kept by subset() under --quick
 QUICK_BATCHES = 3     # batches per pass under --quick
+QUICK_BANNER = (f"--quick: a smoke test ({QUICK_SAMPLES} samples, {QUICK_BATCHES} batches per pass): its numbers show "
+                "that the lesson runs, not what the lesson reaches; run it without --quick for those")
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.json"
 LOCK = ".lock"
@@ -110,6 +117,9 @@ class Lesson:
         if self.args.epochs is None:
             self.args.epochs = 1 if self.args.quick else epochs
         self.quick = self.args.quick
+        if self.quick:
+            tqdm.write(QUICK_BANNER)
+        sys.excepthook = _data_errors_in_their_own_words
         self.device = self._pick_device(self.args.device)
         np.random.seed(self.args.seed)
         mg.manual_seed(self.args.seed)
@@ -275,15 +285,21 @@ class Lesson:
             self.history.append(record)
 
     def finish(self, final=None, published=None):
-        """Write metrics.json and print the final numbers next to the published ones."""
+        """Write metrics.json and print the final numbers next to the published ones (not under --quick)."""
         metrics = self._write_metrics(final or {}, published or {})
         for name, value in (final or {}).items():
-            reference = (published or {}).get(name)
-            note = f"   (published: {_format_number(_number(reference))})" if reference is not None else ""
-            tqdm.write(f"final {name} {_format_number(_number(value))}{note}")
+            tqdm.write(self._final_line(name, value, published or {}))
+        if self.quick:
+            tqdm.write(QUICK_BANNER)
         tqdm.write(f"wrote {self.out}/")
         self._lock.release()
         return metrics
+
+    def _final_line(self, name, value, published):
+        """``final NAME VALUE``, with the published number beside it, unless this run is a --quick smoke test."""
+        reference = published.get(name)
+        note = "" if reference is None or self.quick else f"   (published: {_format_number(_number(reference))})"
+        return f"final {name} {_format_number(_number(value))}{note}"
 
     def _write_metrics(self, final, published, stopped=None):
         metrics = {
@@ -330,10 +346,8 @@ class Lesson:
         except (OSError, ValueError):
             finished = None
         if finished and [r["epoch"] for r in finished.get("history", [])] == [r["epoch"] for r in self.history]:
-            published = finished.get("published", {})
             for name, value in finished.get("final", {}).items():
-                note = f"   (published: {_format_number(published[name])})" if name in published else ""
-                tqdm.write(f"final {name} {_format_number(value)}{note}")
+                tqdm.write(self._final_line(name, value, finished.get("published", {})))
         else:
             tqdm.write("(the run stopped before writing its final numbers and figures; --overwrite starts it again)")
         self._lock.release()
@@ -358,8 +372,6 @@ class Lesson:
         path = self.out / CHECKPOINT
         if not path.is_file():
             self._lock.release()
-            with contextlib.suppress(OSError):
-                self.out.rmdir()  # the folder, if empty, was made only to hold the lock: leave nothing behind
             raise SystemExit(f"--resume: there is no checkpoint at {path}; run without --resume to start.")
         try:
             state = mg.load(path)
@@ -453,9 +465,9 @@ class _FolderLock:
 
     @classmethod
     def take(cls, folder):
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / LOCK
         while True:
+            folder.mkdir(parents=True, exist_ok=True)  # again after a run that ended empty removed it
             descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -481,6 +493,17 @@ class _FolderLock:
 def _unlock(descriptor, path):
     path.unlink(missing_ok=True)  # while still locked, so a waiting run sees the file is gone
     os.close(descriptor)
+    with contextlib.suppress(OSError):  # not empty: the run wrote something there
+        path.parent.rmdir()  # a run that failed before writing anything leaves no empty folder behind
+
+
+def _data_errors_in_their_own_words(kind, error, traceback):
+    """sys.excepthook of a lesson: a dataset that cannot be had is told by its message alone, which says where
+    minigrad looked and how to fix it (a traceback above it would bury that); other errors keep theirs."""
+    if isinstance(error, (DatasetNotFoundError, ChecksumError)):
+        print(f"{kind.__name__}: {error}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, error, traceback)
 
 
 def _holds_a_run(folder):
