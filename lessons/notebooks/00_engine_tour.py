@@ -56,7 +56,7 @@ from minigrad.viz import draw_graph
 #
 # The slope of f at x is close to `(f(x + eps) - f(x - eps)) / (2 eps)` when eps is small. How small? Too large,
 # and the bend of f shows: the error falls as eps². Too small, and rounding f's values shows: the error grows as
-# 1e-16 / eps in float64 (1e-7 / eps in float32). We measure both on f(x) = exp(tanh(x)²) at x = 0.5, against
+# 1e-16 / eps in float64 (1e-7 / eps in float32). We measure both on f(x) = exp(sin(x)²) at x = 0.5, against
 # the exact derivative.
 
 # %% [markdown] lang="ko"
@@ -64,17 +64,16 @@ from minigrad.viz import draw_graph
 #
 # eps가 작으면 x에서 f의 기울기는 `(f(x + eps) - f(x - eps)) / (2 eps)`에 가깝습니다. 얼마나 작아야 할까요? 너무 크면
 # f의 굽음이 드러나 오차가 eps²에 비례해 줄어들고, 너무 작으면 f 값의 반올림이 드러나 float64에서는 1e-16 / eps로
-# (float32에서는 1e-7 / eps로) 오차가 커집니다. x = 0.5에서 f(x) = exp(tanh(x)²)의 정확한 도함수와 비교해 두 효과를
+# (float32에서는 1e-7 / eps로) 오차가 커집니다. x = 0.5에서 f(x) = exp(sin(x)²)의 정확한 도함수와 비교해 두 효과를
 # 재어 봅니다.
 
 # %%
 def f(x):
-    return np.exp(np.tanh(x) ** 2)
+    return np.exp(np.sin(x) ** 2)
 
 
 def f_prime(x):  # the chain rule of step 2, here only to measure the error against
-    t = np.tanh(x)
-    return f(x) * 2 * t * (1 - t * t)
+    return f(x) * 2 * np.sin(x) * np.cos(x)
 
 
 exact = f_prime(X0)
@@ -105,21 +104,21 @@ display(Image(filename=str(path)))
 # %% [markdown] lang="en"
 # ## 2. The chain rule by hand, then by minigrad
 #
-# y = exp(tanh(x)²) is three functions in a row: a = tanh(x), b = a², y = exp(b). The chain rule multiplies
+# y = exp(sin(x)²) is three functions in a row: a = sin(x), b = a², y = exp(b). The chain rule multiplies
 # their local derivatives.
 
 # %% [markdown] lang="ko"
 # ## 2. 연쇄 법칙: 손으로, 그리고 minigrad로
 #
-# y = exp(tanh(x)²)는 세 함수를 차례로 적용한 것입니다: a = tanh(x), b = a², y = exp(b). 연쇄 법칙은 각 함수의 국소
+# y = exp(sin(x)²)는 세 함수를 차례로 적용한 것입니다: a = sin(x), b = a², y = exp(b). 연쇄 법칙은 각 함수의 국소
 # 도함수를 곱합니다.
 
 # %%
-a = np.tanh(X0)       # a = tanh(x)      da/dx = 1 - a^2
+a = np.sin(X0)        # a = sin(x)       da/dx = cos(x)
 b = a ** 2            # b = a^2          db/da = 2a
 y = np.exp(b)         # y = exp(b)       dy/db = exp(b) = y
-by_hand = y * (2 * a) * (1 - a ** 2)
-print(f"dy/dx = dy/db * db/da * da/dx = {y:.6f} * {2 * a:.6f} * {1 - a ** 2:.6f} = {by_hand:.6f}")
+by_hand = y * (2 * a) * np.cos(X0)
+print(f"dy/dx = dy/db * db/da * da/dx = {y:.6f} * {2 * a:.6f} * {np.cos(X0):.6f} = {by_hand:.6f}")
 
 # %% [markdown] lang="en"
 # minigrad records each op as it runs. `draw_graph` shows the record: boxes are tensors (blue: a leaf that
@@ -131,7 +130,7 @@ print(f"dy/dx = dy/db * db/da * da/dx = {y:.6f} * {2 * a:.6f} * {1 - a ** 2:.6f}
 
 # %%
 x = mg.tensor(np.array(X0), requires_grad=True)   # a float64 array stays float64
-y = (F.tanh(x) ** 2).exp()
+y = (x.sin() ** 2).exp()
 names = {"x": x, "y": y}
 draw_graph(y, show_values=True, params=names)
 
