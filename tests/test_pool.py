@@ -57,7 +57,7 @@ def test_gradcheck_and_gradgradcheck_in_float64(geometry, seed):
 
 def test_gradcheck_catches_a_wrong_window_share():
     """The gradcheck above can fail: a pooling whose backward forgets to divide by the window is caught."""
-    class TooSteep(mg.ops.pool.AvgPool2d):
+    class TooSteep(mg.ops.pool.AvgPool2D):
         def backward(self, gy):
             return super().backward(gy) * 4.0
 
@@ -112,7 +112,7 @@ def test_same_numbers_and_gradients_on_cuda(gpu, geometry):
         x = mg.tensor(array, requires_grad=True, device=device)
         out = F.avg_pool2d(x, kernel, stride)
         (g,) = mg.grad((out * out).sum(), [x], create_graph=True)
-        (g * g).sum().backward()  # through AvgUnpool2d's backward too
+        (g * g).sum().backward()  # through AvgUnpool2D's backward too
         assert out.device == g.device == x.grad.device == device
         results[device] = [out.numpy(), g.numpy(), x.grad.numpy()]
     for cpu_result, cuda_result in zip(results["cpu"], results["cuda"]):

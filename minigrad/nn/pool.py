@@ -7,7 +7,7 @@ from .module import Module
 class AvgPool2D(Module):
     """The mean of each kernel_size window (N, C, H, W) -> (N, C, (H - kh) // sh + 1, (W - kw) // sw + 1).
 
-    ``stride`` defaults to ``kernel_size`` (windows side by side), as PyTorch's AvgPool2d; no padding.
+    ``stride`` defaults to ``kernel_size`` (windows side by side), as PyTorch's torch.nn.AvgPool2d; no padding.
     """
 
     def __init__(self, kernel_size, stride=None):

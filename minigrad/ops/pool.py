@@ -18,7 +18,7 @@ def _offset_slices(kernel, stride, out_size):
             for i in range(kh) for j in range(kw)]
 
 
-class AvgPool2d(Function):
+class AvgPool2D(Function):
     # y[n,c,p,q] = 1/(kh*kw) sum_{i,j} x[n,c,sh*p+i,sw*q+j];  gx: each gy spread evenly over its window
     def __init__(self, kernel, stride):
         self.kernel, self.stride = kernel, stride
@@ -30,11 +30,11 @@ class AvgPool2d(Function):
         return sum(x[:, :, rows, cols] for rows, cols in _offset_slices(self.kernel, self.stride, out_size)) / window
 
     def backward(self, gy):
-        return AvgUnpool2d(self.kernel, self.stride, self.inputs[0].shape)(gy)
+        return AvgUnpool2D(self.kernel, self.stride, self.inputs[0].shape)(gy)
 
 
-class AvgUnpool2d(Function):
-    # the adjoint of AvgPool2d: gx[n,c,sh*p+i,sw*q+j] += gy[n,c,p,q] / (kh*kw);  its own gradient is avg_pool2d
+class AvgUnpool2D(Function):
+    # the adjoint of AvgPool2D: gx[n,c,sh*p+i,sw*q+j] += gy[n,c,p,q] / (kh*kw);  its own gradient is avg_pool2d
     def __init__(self, kernel, stride, in_shape):
         self.kernel, self.stride, self.in_shape = kernel, stride, in_shape
 
@@ -71,4 +71,4 @@ def avg_pool2d(x, kernel_size, stride=None):
     if x.shape[2] < kernel[0] or x.shape[3] < kernel[1]:
         raise ValueError(f"avg_pool2d: input of {x.shape[2]}x{x.shape[3]} pixels is smaller than the "
                          f"{kernel[0]}x{kernel[1]} kernel (input shape {x.shape})")
-    return AvgPool2d(kernel, stride)(x)
+    return AvgPool2D(kernel, stride)(x)
