@@ -313,7 +313,8 @@ def conv2d_weight(x, gy, g):
 
     Equal to conv2d_weight_reference. Faster: columns from CHWN memory (the padded x that conv2d made with
     this geometry, when there is one), one cache-sized band of rows per GEMM summed into gW, and the dual
-    side when gy has fewer channels than x.
+    side when gy has fewer channels than x. Each band's product is taken as gW^T += col @ gy^T: OpenBLAS
+    runs that ~12% faster than gy @ col^T at W4's shapes (col then streams in its own row order).
     """
     xp = backend.get_array_module(x)
     dual = _dual(g)
@@ -322,8 +323,8 @@ def conv2d_weight(x, gy, g):
     n, c = x.shape[:2]
     padded = _padded_for(x, g)
     gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
-    gW = xp.zeros((gy.shape[1], c * g.kernel[0] * g.kernel[1]), dtype=x.dtype)
+    gW_t = xp.zeros((c * g.kernel[0] * g.kernel[1], gy.shape[1]), dtype=x.dtype)
     row = g.out_size[1] * n
     for rows in _bands(xp, c, g, n, x.itemsize):
-        gW += _gemm(gy_matrix[:, rows[0] * row:rows[1] * row], _im2col_rows(padded, g, rows).T)
-    return gW.reshape((gy.shape[1], c) + g.kernel)
+        gW_t += _gemm(_im2col_rows(padded, g, rows), gy_matrix[:, rows[0] * row:rows[1] * row].T)
+    return xp.ascontiguousarray(gW_t.T).reshape((gy.shape[1], c) + g.kernel)
