@@ -1,4 +1,6 @@
 """The benchmark harness runs end to end (speed itself is never asserted)."""
+import os
+
 import pytest
 
 from benchmarks import bench
@@ -61,3 +63,23 @@ def test_a_haswell_worker_reports_the_kernel_it_runs(capsys):
     results = bench.main(["--quick", "--workloads", "W1", "--frameworks", "minigrad", "--openblas", "haswell"])
     assert results["W1"]["minigrad"][0]["blas_kernel"] == "Haswell"
     assert "OpenBLAS kernel in the minigrad workers (--openblas haswell): Haswell" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"), reason="MINIGRAD_DATA is not set: the lesson needs MNIST")
+def test_lesson_time_runs_a_lesson_in_both_trees_and_leaves_no_run_folder(capsys, tmp_path, monkeypatch):
+    from benchmarks import lesson_time
+    monkeypatch.setattr(lesson_time.tempfile, "tempdir", str(tmp_path))
+    lesson_time.main(["--before", str(lesson_time.AFTER), "--lessons", "textbook_autoencoder", "--quick"])
+    row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| textbook_autoencoder")]
+    assert len(row) == 1
+    epoch_before, epoch_after, process_before, process_after = (float(cell) for cell in row[0].split("|")[2:6])
+    assert epoch_before >= 0 and epoch_after >= 0  # a quick epoch can round to 0.0 s
+    assert process_before > epoch_before and process_after > epoch_after
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lesson_time_refuses_a_folder_that_is_not_a_checkout(tmp_path, capsys):
+    from benchmarks import lesson_time
+    with pytest.raises(SystemExit):
+        lesson_time.main(["--before", str(tmp_path)])
+    assert "expected a checkout of this repository" in capsys.readouterr().err
