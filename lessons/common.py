@@ -60,8 +60,10 @@ holds whole epochs only (a half-done epoch cannot be resumed exactly: its
 running sums live in the lesson; the DataLoader's own state would replay the
 rest of the pass exactly), so a Ctrl-C during the training loop keeps
 the last finished epoch, and one after it (while evaluating or drawing)
-finishes that epoch and saves it. Either way the message gives the command
-that resumes. A second Ctrl-C stops at once.
+finishes that epoch and saves it. Either way metrics.json records the
+finished epochs' history with a ``stopped`` line saying where the run was
+interrupted (no final numbers: the run did not get to them), and the message
+gives the command that resumes. A second Ctrl-C stops at once.
 """
 import argparse
 import contextlib
@@ -345,7 +347,8 @@ class Lesson:
             finished = json.loads((self.out / METRICS).read_text())
         except (OSError, ValueError):
             finished = None
-        if finished and [r["epoch"] for r in finished.get("history", [])] == [r["epoch"] for r in self.history]:
+        if (finished and "stopped" not in finished
+                and [r["epoch"] for r in finished.get("history", [])] == [r["epoch"] for r in self.history]):
             for name, value in finished.get("final", {}).items():
                 tqdm.write(self._final_line(name, value, finished.get("published", {})))
         else:
@@ -440,7 +443,10 @@ class Lesson:
         return signal.signal(signal.SIGINT, request_stop)
 
     def _stop(self, what_happened):
+        """End an interrupted run: metrics.json records the finished epochs (if any), the message how to resume."""
         checkpoint = self.out / CHECKPOINT
+        if self.history:
+            self._write_metrics({}, {}, stopped=what_happened)
         if checkpoint.is_file():
             argv = [arg for arg in self._argv if arg not in ("--resume", "--overwrite")]
             if "out" not in self._given:

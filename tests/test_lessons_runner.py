@@ -247,17 +247,22 @@ def test_ctrl_c_mid_epoch_stops_after_the_step_and_resumes_exactly(tmp_path):
     resume_command = stopped.stderr.strip().splitlines()[-1].split()
     assert resume_command[1:] == ["-m", "lessons.tiny", "--out", out, "--resume"]
     assert "Traceback" not in stopped.stderr
+    recorded = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert [record["epoch"] for record in recorded["history"]] == [1] and recorded["final"] == {}
+    assert recorded["stopped"].startswith("Interrupted in epoch 2/3 after step 4 of 8")
 
     resumed = run_script(tmp_path, "-", "--out", out, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     straight = tiny_lesson(["--out", str(tmp_path / "straight")])
-    assert numbers(json.loads((tmp_path / "run" / "metrics.json").read_text())) == numbers(straight)
+    finished = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert numbers(finished) == numbers(straight) and "stopped" not in finished
 
 
 def test_ctrl_c_in_the_first_epoch_says_there_is_nothing_to_resume(tmp_path):
     stopped = run_script(tmp_path, "1,0", "--out", str(tmp_path / "run"))
     assert stopped.returncode == 1
     assert "nothing to resume: run the same command again" in stopped.stderr
+    assert not (tmp_path / "run" / "metrics.json").exists()  # no epoch finished: nothing to record
 
 
 # ---------------------------------------------------------------- python -m lessons
