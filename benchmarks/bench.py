@@ -270,7 +270,8 @@ def threads_in_use(framework):
     if framework == "torch":
         import torch
         return torch.get_num_threads()
-    return blas_threads()
+    import minigrad as mg
+    return mg.get_num_threads() if mg.get_num_threads() > 1 else blas_threads()  # its own threads, or BLAS's
 
 
 def blas_pool():

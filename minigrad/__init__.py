@@ -15,4 +15,5 @@ from .creation import ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import concatenate, stack, where, maximum, minimum
 from .io import load, save
+from .kernels.parallel import get_num_threads, set_num_threads
 from .rng import get_rng_state, manual_seed, set_rng_state

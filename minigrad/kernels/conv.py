@@ -15,9 +15,12 @@ batch-innermost memory (CHWN), bands of output rows, and the dual geometry of a 
 Columns are (C*kh*kw, Ho*Wo*N): row (channel, kernel row, kernel column), column (output row, output
 column, sample). Any column order gives the same products; this one is what the fast kernels produce.
 """
+from functools import partial
+
 import numpy as np
 
 from .. import backend
+from . import parallel
 
 
 class ConvGeometry:
@@ -220,20 +223,46 @@ def col2im(cols, g, n):
 # MB that stay in cache and come back from the heap on the next call, where one
 # whole-batch buffer (100+ MB for a 28x28 layer at batch 256) would be paged in
 # afresh on every step. Each band is one GEMM. Single-threaded, 1 to 4 MB
-# bands run W2 and W4 equally fast; with two BLAS threads fewer, larger GEMMs
-# mean fewer thread hand-offs, so the upper end is taken. On a GPU there is no
-# cache to stay in and every band costs kernel launches: one band there.
+# bands run W2 and W4 equally fast. On a GPU there is no cache to stay in and
+# every band costs kernel launches: one band there.
 BAND_BYTES = 4 << 20
 
 
-def _bands(xp, channels, g, n, itemsize):
-    """[(start, stop), ...]: the output rows of each band, for columns of ``channels`` input channels."""
-    rows = g.out_size[0]
+def _bands(xp, channels, g, n, itemsize, rows=None):
+    """[(start, stop), ...]: output rows ``rows`` (default all) in bands, for columns of ``channels`` channels."""
+    first, last = rows or (0, g.out_size[0])
     if xp is not np:
-        return [(0, rows)]
+        return [(first, last)]
     row_bytes = channels * g.kernel[0] * g.kernel[1] * g.out_size[1] * n * itemsize
     step = max(1, BAND_BYTES // max(row_bytes, 1))
-    return [(start, min(start + step, rows)) for start in range(0, rows, step)]
+    return [(start, min(start + step, last)) for start in range(first, last, step)]
+
+
+# Threads (kernels/parallel.py): each product runs as one part per thread, and
+# no two parts write the same memory. conv2d's parts are ranges of output rows,
+# each building and multiplying the columns of its own rows. A transposed conv
+# and a weight gradient add every band into one result, so their parts are
+# ranges of channels (of the transposed conv's output, of the weight gradient's
+# input), each adding into its own slice; with fewer channels than threads (the
+# 1-channel convolutions) the parts are ranges of rows instead, each adding into
+# its own zeroed copy of the result, and the copies are summed in order.
+
+
+def _threads(xp):
+    return parallel.get_num_threads() if xp is np else 1
+
+
+def _add_in_parts(xp, channels, g, add_part, result):
+    """Run add_part(channels, rows, into) over the threads, so that ``result`` receives every band once."""
+    threads = _threads(xp)
+    if channels >= threads:
+        parallel.run([partial(add_part, part, None, result) for part in parallel.split(channels, threads)])
+        return
+    rows = parallel.split(g.out_size[0], threads)
+    copies = [result] + [xp.zeros_like(result) for _ in rows[1:]]
+    parallel.run([partial(add_part, (0, channels), part, into) for part, into in zip(rows, copies)])
+    for into in copies[1:]:
+        result += into
 
 
 def _gemm(a, b, out=None):
@@ -282,8 +311,11 @@ def conv2d(x, W, g):
     kernels = W.reshape(W.shape[0], -1)
     y = xp.empty((W.shape[0], g.out_size[0] * g.out_size[1] * n), dtype=x.dtype)
     row = g.out_size[1] * n
-    for rows in _bands(xp, c, g, n, x.itemsize):
-        _gemm(kernels, _im2col_rows(padded, g, rows), out=y[:, rows[0] * row:rows[1] * row])
+
+    def multiply_part(rows):
+        for band in _bands(xp, c, g, n, x.itemsize, rows):
+            _gemm(kernels, _im2col_rows(padded, g, band), out=y[:, band[0] * row:band[1] * row])
+    parallel.run([partial(multiply_part, rows) for rows in parallel.split(g.out_size[0], _threads(xp))])
     return _nchw(y.reshape((W.shape[0],) + g.out_size + (n,)))
 
 
@@ -302,9 +334,14 @@ def conv_transpose2d(y, W, g):
     kernels_t = W.reshape(W.shape[0], -1).T
     y_matrix = _chwn(y).reshape(W.shape[0], -1)
     image = xp.zeros((c,) + g.in_size + (n,), dtype=y.dtype)
-    row = g.out_size[1] * n
-    for rows in _bands(xp, c, g, n, y.itemsize):
-        _col2im_rows(_gemm(kernels_t, y_matrix[:, rows[0] * row:rows[1] * row]), g, rows, image)
+    row, k = g.out_size[1] * n, g.kernel[0] * g.kernel[1]
+
+    def add_part(channels, rows, into):
+        c0, c1 = channels
+        for band in _bands(xp, c1 - c0, g, n, y.itemsize, rows):
+            cols = _gemm(kernels_t[c0 * k:c1 * k], y_matrix[:, band[0] * row:band[1] * row])
+            _col2im_rows(cols, g, band, into[c0:c1])
+    _add_in_parts(xp, c, g, add_part, image)
     return _nchw(image)
 
 
@@ -324,7 +361,12 @@ def conv2d_weight(x, gy, g):
     padded = _padded_for(x, g)
     gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
     gW_t = xp.zeros((c * g.kernel[0] * g.kernel[1], gy.shape[1]), dtype=x.dtype)
-    row = g.out_size[1] * n
-    for rows in _bands(xp, c, g, n, x.itemsize):
-        gW_t += _gemm(_im2col_rows(padded, g, rows), gy_matrix[:, rows[0] * row:rows[1] * row].T)
+    row, k = g.out_size[1] * n, g.kernel[0] * g.kernel[1]
+
+    def add_part(channels, rows, into):
+        c0, c1 = channels
+        for band in _bands(xp, c1 - c0, g, n, x.itemsize, rows):
+            into[c0 * k:c1 * k] += _gemm(_im2col_rows(padded[c0:c1], g, band),
+                                         gy_matrix[:, band[0] * row:band[1] * row].T)
+    _add_in_parts(xp, c, g, add_part, gW_t)
     return xp.ascontiguousarray(gW_t.T).reshape((gy.shape[1], c) + g.kernel)
