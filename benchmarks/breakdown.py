@@ -6,8 +6,8 @@
 The workload is benchmarks/bench.py's. Each timed function is wrapped with ``time.process_time`` and
 counted exclusively (a kernel's time is taken out of the op that called it), so the rows add up to the
 step; "Python and the rest" is what no timer covers: the autograd walk, the layers, the ops' glue and
-the small per-channel arithmetic. CPU time with one BLAS thread stays meaningful on a shared machine,
-where wall time does not. The best-of-``repeat`` step is reported, each row from that same run.
+the small per-channel arithmetic. The step runs on one thread (``mg.set_num_threads(1)``, which also holds
+BLAS to one); CPU time on one thread stays meaningful on a shared machine, where wall time does not. The best-of-``repeat`` step is reported, each row from that same run.
 """
 import argparse
 import importlib
@@ -79,6 +79,7 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args(argv)
     import minigrad as mg
+    mg.set_num_threads(1)  # the exclusive timers count one thread's calls: no parts on other threads
     totals = {}
     install_timers(totals)  # before the model is built: the kernels' module attributes are looked up per call
     batch = bench.WORKLOADS[args.workload][1]
