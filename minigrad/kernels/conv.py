@@ -223,8 +223,9 @@ def col2im(cols, g, n):
 # MB that stay in cache and come back from the heap on the next call, where one
 # whole-batch buffer (100+ MB for a 28x28 layer at batch 256) would be paged in
 # afresh on every step. Each band is one GEMM. Single-threaded, 1 to 4 MB
-# bands run W2 and W4 equally fast. On a GPU there is no cache to stay in and
-# every band costs kernel launches: one band there.
+# bands run W2 and W4 equally fast; with several threads each takes its share
+# of the 4 MB, so the columns alive at once stay the same. On a GPU there is no
+# cache to stay in and every band costs kernel launches: one band there.
 BAND_BYTES = 4 << 20
 
 
@@ -234,7 +235,7 @@ def _bands(xp, channels, g, n, itemsize, rows=None):
     if xp is not np:
         return [(first, last)]
     row_bytes = channels * g.kernel[0] * g.kernel[1] * g.out_size[1] * n * itemsize
-    step = max(1, BAND_BYTES // max(row_bytes, 1))
+    step = max(1, BAND_BYTES // parallel.get_num_threads() // max(row_bytes, 1))
     return [(start, min(start + step, last)) for start in range(first, last, step)]
 
 
