@@ -112,3 +112,40 @@ def test_a_product_cut_across_threads_equals_a_at_b(threads, monkeypatch, count,
     a = np.asarray(rs.standard_normal((m, k)), order=order)
     b = rs.standard_normal((k, n))
     np.testing.assert_allclose(gemm.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("update, slots, options", [
+    ("adam_update", 2, dict(step=3, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)),
+    ("rmsprop_update", 1, dict(lr=1e-2, rho=0.9, eps=1e-7)),
+    ("rmsprop_update", 1, dict(lr=1e-2, rho=0.9, eps=1e-7, eps_inside_sqrt=True, momentum=0.5, centered=True)),
+])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])  # a transposed gradient: one call, not cut
+def test_an_optimizer_update_cut_across_threads_is_the_same_to_the_bit(threads, monkeypatch, update, slots,
+                                                                       options, layout):
+    from minigrad.kernels import optim
+    monkeypatch.setattr(parallel, "ELEMENTWISE_MIN", 1)
+    options = dict(options)
+    centered = options.pop("centered", False)
+    rs = np.random.default_rng(1)
+
+    def state():
+        arrays = [rs.standard_normal((37, 11)).astype(np.float32) for _ in range(2 + slots)]
+        arrays[2:] = [np.abs(a) + 1 for a in arrays[2:]]  # second moments above the centered mean squared
+        if layout == "transposed":
+            arrays[1] = np.ascontiguousarray(arrays[1].T).T
+        extra = {}
+        if update == "rmsprop_update" and options.get("momentum"):
+            extra = dict(momentum_buffer=rs.standard_normal((37, 11)).astype(np.float32))
+        if centered:
+            extra["grad_avg"] = rs.standard_normal((37, 11)).astype(np.float32) * 0.1
+        return arrays, extra
+
+    results = []
+    for count in (1, 3):
+        rs = np.random.default_rng(1)
+        arrays, extra = state()
+        threads(count)
+        getattr(optim, update)(*arrays, **options, **extra)
+        results.append(arrays + list(extra.values()))
+    for one_thread, three_threads in zip(*results):
+        np.testing.assert_array_equal(one_thread, three_threads)

@@ -14,9 +14,15 @@ any. tests/test_kernels_optim.py checks that the two agree.
 import math
 
 from .. import backend
+from . import parallel
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr, betas, eps):
+    """Adam's update in place (``_adam_update``), cut into ranges of elements across minigrad's threads."""
+    parallel.elementwise(_adam_update, param, grad, exp_avg, exp_avg_sq, step=step, lr=lr, betas=betas, eps=eps)
+
+
+def _adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr, betas, eps):
     """Adam at step t (``step``, counted from 1), in place on ``param``, ``exp_avg`` (m) and ``exp_avg_sq`` (v):
 
         m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g^2
@@ -54,6 +60,13 @@ def adam_update_reference(param, grad, exp_avg, exp_avg_sq, *, step, lr, betas, 
 
 def rmsprop_update(param, grad, square_avg, *, lr, rho, eps, eps_inside_sqrt=False,
                    grad_avg=None, momentum=0.0, momentum_buffer=None):
+    """RMSProp's update in place (``_rmsprop_update``), cut into ranges of elements across minigrad's threads."""
+    parallel.elementwise(_rmsprop_update, param, grad, square_avg, grad_avg, momentum_buffer, lr=lr, rho=rho,
+                         eps=eps, eps_inside_sqrt=eps_inside_sqrt, momentum=momentum)
+
+
+def _rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, rho, eps, eps_inside_sqrt,
+                    momentum):
     """RMSProp, in place on ``param`` and its slots; ``grad_avg`` given: centered; ``momentum_buffer`` given:
     with momentum.
 

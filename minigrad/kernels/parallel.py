@@ -12,7 +12,8 @@ whatever else runs, so they parallelise the same work without that collapse.
 
 How. There are ``get_num_threads()`` threads: the caller and a pool of n - 1
 workers. A kernel cuts its work into that many disjoint parts (ranges of output
-rows, of channels, of a product's rows) and ``run`` runs one part per thread,
+rows, of channels, of a product's rows, of an optimizer update's elements:
+``elementwise``) and ``run`` runs one part per thread,
 the last in the calling thread, while NumPy's BLAS is held to one thread
 (threadpoolctl), so every part is one single-threaded product or copy and the
 parts overlap each other's memory-bound passes too. NumPy releases the GIL in
@@ -31,6 +32,7 @@ its own pool when it first needs one (threads do not survive a fork).
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 THREADS_VARIABLE = "MINIGRAD_THREADS"
 
@@ -98,6 +100,27 @@ def split(length, parts):
     """[(start, stop), ...]: [0, length) cut into at most ``parts`` consecutive ranges of near-equal size."""
     parts = max(1, min(parts, length))
     return [(length * i // parts, length * (i + 1) // parts) for i in range(parts)]
+
+
+ELEMENTWISE_MIN = 1 << 17  # elements below which one array pass (~0.1 ms) does not pay for a hand-off
+
+
+def elementwise(function, *arrays, **options):
+    """function(*arrays, **options) for a function that works element by element, in place or not: run as
+    one part per thread on equal ranges of the arrays' elements when that pays (every array given is a
+    C-contiguous NumPy array of one size of at least ELEMENTWISE_MIN; None passes through), else once.
+    Every element is computed by the same operations as in one call, so the result is the same to the bit.
+    """
+    given = [a for a in arrays if a is not None]
+    size = given[0].size if given else 0
+    threads = get_num_threads()
+    if (threads == 1 or size < ELEMENTWISE_MIN
+            or not all(type(a).__module__ == "numpy" and a.flags.c_contiguous and a.size == size for a in given)):
+        return function(*arrays, **options)
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    parts = [partial(function, *(None if a is None else a[start:stop] for a in flat), **options)
+             for start, stop in split(size, threads)]
+    run(parts)
 
 
 def run(parts):
