@@ -10,8 +10,9 @@ from hypothesis import given, settings, strategies as st
 import minigrad as mg
 from conftest import assert_quick_run_learned
 from lessons import style_transfer, vgg_weights
-from lessons.style_transfer import (LAYERS, StyleTransferLoss, VGGFeatures, content_loss, gram_matrix, load_image,
-                                    normalise, random_vgg, style_loss, trained_vgg)
+from lessons.style_transfer import (LAYERS, EnsembleLoss, StyleTransferLoss, VGGFeatures, content_loss, gram_matrix,
+                                    judge, judge_seeds, load_image, normalise, optimised_seeds, random_vgg, style_loss,
+                                    trained_vgg)
 
 try:
     import torch
@@ -40,6 +41,11 @@ def test_quick_run_writes_its_figures_and_the_loss_falls(quick_run):
     for name in ("result", "style", "noise"):
         assert final[f"content_distance_{name}"] > 0
     assert final["content_distance_result"] < final["content_distance_noise"]
+    # the mean over the judges, and each judge's own number beside it
+    for key in ("style_distance_result", "content_distance_result"):
+        each = [final[f"{key}_judge{seed}"] for seed in judge_seeds(0)]
+        assert final[key] == pytest.approx(np.mean(each))
+    assert metrics["hyperparameters"]["networks"] == style_transfer.NETWORKS
 
 
 def test_texture_run_synthesises_from_noise_without_a_content_term(tmp_path):
@@ -47,6 +53,7 @@ def test_texture_run_synthesises_from_noise_without_a_content_term(tmp_path):
     assert_quick_run_learned(metrics, tmp_path / "texture", ["texture.png", "result.png", "losses.png"], "loss")
     assert all(record["content_loss"] == 0 for record in metrics["history"])
     assert not any(name.startswith("content_distance") for name in metrics["final"])
+    assert metrics["hyperparameters"]["networks"] == 1    # no content term to overfit one network
 
 
 def test_adam_run_keeps_pixels_in_range_and_learns(tmp_path):
@@ -105,6 +112,61 @@ def test_the_loss_is_zero_at_its_targets_and_relative_to_them():
     zero_features = {name: f * 0 for name, f in vgg(mg.tensor(style), {"relu1_1", "relu2_1"}).items()}
     unit = loss.style_weight * style_loss(zero_features["relu1_1"], loss.style_targets["relu1_1"])
     assert (unit / loss.style_scales["relu1_1"]).item() == pytest.approx(1.0, rel=1e-5)
+
+
+def small_losses(seeds, content_layers="relu2_1"):
+    rng = np.random.default_rng(5)
+    content, style = (rng.uniform(0, 1, (1, 3, 16, 16)).astype(np.float32) for _ in range(2))
+    pair = mg.tensor(np.concatenate([content, style]))
+    return [StyleTransferLoss(normalise(random_vgg("relu2_1", seed), pair), mg.tensor(content), mg.tensor(style),
+                              content_layers, ["relu1_1", "relu2_1"], 1.0, 0.5) for seed in seeds]
+
+
+def test_the_ensemble_loss_and_its_gradient_are_the_means_of_the_single_networks():
+    singles = small_losses([0, 1, 2])
+    image = mg.tensor(np.random.default_rng(6).uniform(0, 1, (1, 3, 16, 16)).astype(np.float32), requires_grad=True)
+    ensemble = EnsembleLoss(singles)(image)
+    each = [loss(image) for loss in singles]
+    for term in range(3):
+        assert ensemble[term].item() == pytest.approx(np.mean([terms[term].item() for terms in each]), rel=1e-5)
+    (gradient,) = mg.grad(ensemble[0], [image])
+    gradients = [mg.grad(terms[0], [image])[0].numpy() for terms in each]
+    np.testing.assert_allclose(gradient.numpy(), np.mean(gradients, axis=0), rtol=1e-4, atol=1e-7)
+    # different seeds are different networks, so the mean is not one network's loss
+    assert len({round(terms[0].item(), 6) for terms in each}) == 3
+
+
+def test_several_content_layers_are_averaged():
+    both = small_losses([0], ["relu1_1", "relu2_1"])[0]
+    one, two = (small_losses([0], name)[0] for name in ("relu1_1", "relu2_1"))
+    image = mg.tensor(np.random.default_rng(7).uniform(0, 1, (1, 3, 16, 16)).astype(np.float32))
+    assert both(image)[1].item() == pytest.approx((one(image)[1].item() + two(image)[1].item()) / 2, rel=1e-5)
+
+
+def test_the_judges_are_never_the_optimised_networks():
+    for seed in (0, 7, 2**31):
+        for networks in (1, 3, style_transfer.MAX_NETWORKS):
+            assert not set(judge_seeds(seed)) & set(optimised_seeds(seed, networks))
+        assert len(set(judge_seeds(seed))) == style_transfer.JUDGES
+    with pytest.raises(SystemExit, match=r"--networks 1001: expected 1 \.\. 1000"):
+        optimised_seeds(0, style_transfer.MAX_NETWORKS + 1)
+    rng = np.random.default_rng(8)
+    content, style = (rng.uniform(0, 1, (1, 3, 16, 16)).astype(np.float32) for _ in range(2))
+    with pytest.raises(ValueError, match=r"judge seeds \[1000\] are among the optimised"):
+        judge({"content": content}, content, style, [1000, 1001], exclude=[999, 1000])
+
+
+def test_the_judges_measure_with_the_papers_layers_and_report_each_and_the_mean():
+    rng = np.random.default_rng(9)
+    content, style, noise = (rng.uniform(0, 1, (1, 3, 16, 16)).astype(np.float32) for _ in range(3))
+    measured = judge({"content": content, "style": style, "noise": noise}, content, style, [10, 11])
+    assert "style_distance_style" not in measured and "content_distance_content" not in measured
+    assert set(measured) == {f"{kind}_distance_{name}{suffix}" for kind, name in
+                             [("style", "content"), ("style", "noise"), ("content", "style"), ("content", "noise")]
+                             for suffix in ("", "_judge10", "_judge11")}
+    for key in ("style_distance_noise", "content_distance_style"):
+        assert measured[key] == pytest.approx((measured[f"{key}_judge10"] + measured[f"{key}_judge11"]) / 2)
+        assert measured[f"{key}_judge10"] != measured[f"{key}_judge11"]
 
 
 # ---------------------------------------------------------------- the network
@@ -249,6 +311,9 @@ def test_bad_image_files_get_clear_errors(tmp_path, make, message):
 @pytest.mark.parametrize("flags, message", [
     (["--size", "8"], r"--size 8 is too small: the network needs at least 16 pixels"),
     (["--style-layers", "relu1_1,conv9_9"], r"--style-layers: 'conv9_9' is not a VGG-16 layer"),
+    (["--content-layer", "relu4_2,relu9_1"], r"--content-layer: 'relu9_1' is not a VGG-16 layer"),
+    (["--weights", "vgg16.npz", "--networks", "3"], r"--weights vgg16.npz is one network: give --networks 1"),
+    (["--networks", "0"], r"--networks 0: expected 1 \.\. 1000"),
 ])
 def test_bad_flags_get_clear_errors(tmp_path, flags, message):
     with pytest.raises(SystemExit, match=message):
