@@ -102,7 +102,7 @@ def split(length, parts):
     return [(length * i // parts, length * (i + 1) // parts) for i in range(parts)]
 
 
-ELEMENTWISE_MIN = 1 << 17  # elements below which one array pass (~0.1 ms) does not pay for a hand-off
+ELEMENTWISE_MIN = 1 << 17  # elements below which an update (a few array passes) does not pay for a hand-off
 
 
 def elementwise(function, *arrays, **options):
