@@ -271,7 +271,8 @@ def threads_in_use(framework):
         import torch
         return torch.get_num_threads()
     import minigrad as mg
-    return mg.get_num_threads() if mg.get_num_threads() > 1 else blas_threads()  # its own threads, or BLAS's
+    own = mg.get_num_threads()
+    return own if own > 1 else blas_threads()  # its own threads, or BLAS's when it leaves threading to BLAS
 
 
 def blas_pool():

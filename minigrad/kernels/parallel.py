@@ -34,6 +34,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+import numpy as np
+
 THREADS_VARIABLE = "MINIGRAD_THREADS"
 
 _count = None            # the number of threads, once chosen
@@ -115,7 +117,7 @@ def elementwise(function, *arrays, **options):
     size = given[0].size if given else 0
     threads = get_num_threads()
     if (threads == 1 or size < ELEMENTWISE_MIN
-            or not all(type(a).__module__ == "numpy" and a.flags.c_contiguous and a.size == size for a in given)):
+            or not all(type(a) is np.ndarray and a.flags.c_contiguous and a.size == size for a in given)):
         return function(*arrays, **options)
     flat = [None if a is None else a.reshape(-1) for a in arrays]
     parts = [partial(function, *(None if a is None else a[start:stop] for a in flat), **options)
