@@ -40,7 +40,9 @@ def cases(draw):
 
 
 @pytest.fixture(autouse=True)
-def restore_band_size_and_threads():
+def restore_band_size_and_threads(monkeypatch):
+    """Also cuts even these tiny convolutions into parts (PARALLEL_MACS 1), so the drawn thread counts count."""
+    monkeypatch.setattr(conv, "PARALLEL_MACS", 1)
     saved, threads = conv.BAND_BYTES, parallel.get_num_threads() if parallel._count != 0 else 0
     yield
     conv.BAND_BYTES = saved
@@ -162,3 +164,21 @@ def test_the_weight_gradient_reuses_the_padding_conv2d_made_of_the_same_input(mo
     assert np.allclose(conv.conv2d_weight(other, gy, g), conv.conv2d_weight_reference(other, gy, g))  # not x's
     assert np.allclose(conv.conv2d_weight(x, gy, g), gW)  # the kept copy was dropped: x is padded again
     assert [id(a) for a in pads] == [id(x), id(x), id(other), id(x)]
+
+
+def test_a_convolution_under_parallel_macs_runs_as_one_part(monkeypatch):
+    """conv2d, conv_transpose2d and conv2d_weight cut into one part per thread from PARALLEL_MACS on, not below."""
+    parallel.set_num_threads(2)
+    g = conv.ConvGeometry((3, 3), (1, 1), ((1, 1), (1, 1)), (6, 6))
+    rng = np.random.default_rng(0)
+    x, W, gy = (rng.normal(size=shape).astype(np.float32) for shape in [(2, 4, 6, 6), (4, 4, 3, 3), (2, 4, 6, 6)])
+    macs = W.size * 6 * 6 * 2
+    run, part_counts = parallel.run, []
+    monkeypatch.setattr(parallel, "run", lambda parts: part_counts.append(len(parts)) or run(parts))
+    for limit, parts in [(macs + 1, 1), (macs, 2)]:
+        monkeypatch.setattr(conv, "PARALLEL_MACS", limit)
+        part_counts.clear()
+        conv.conv2d(x, W, g)
+        conv.conv_transpose2d(gy, W, g)
+        conv.conv2d_weight(x, gy, g)
+        assert part_counts == [parts] * 3

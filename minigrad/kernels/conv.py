@@ -249,13 +249,20 @@ def _bands(xp, channels, g, n, itemsize, rows=None):
 # its own zeroed copy of the result, and the copies are summed in order.
 
 
-def _threads(xp):
-    return parallel.get_num_threads() if xp is np else 1
+# A convolution below PARALLEL_MACS multiply-adds runs as one part: W4's 1-channel 4x4 convolutions (13M
+# multiply-adds, under a millisecond) took as long or longer in two parts as in one, the hand-off to a
+# sleeping thread (~0.1 ms on the benchmark VM) eating what the second thread saves.
+PARALLEL_MACS = 1 << 24
 
 
-def _add_in_parts(xp, channels, g, add_part, result):
-    """Run add_part(channels, rows, into) over the threads, so that ``result`` receives every band once."""
-    threads = _threads(xp)
+def _threads(xp, g, n, weights):
+    """How many parts a convolution with ``weights`` kernel weights over a batch of ``n`` is cut into."""
+    macs = weights * g.out_size[0] * g.out_size[1] * n
+    return parallel.get_num_threads() if xp is np and macs >= PARALLEL_MACS else 1
+
+
+def _add_in_parts(xp, channels, g, add_part, result, threads):
+    """Run add_part(channels, rows, into) over ``threads`` parts, so that ``result`` receives every band once."""
     if channels >= threads:
         parallel.run([partial(add_part, part, None, result) for part in parallel.split(channels, threads)])
         return
@@ -316,7 +323,7 @@ def conv2d(x, W, g):
     def multiply_part(rows):
         for band in _bands(xp, c, g, n, x.itemsize, rows):
             _gemm(kernels, _im2col_rows(padded, g, band), out=y[:, band[0] * row:band[1] * row])
-    parallel.run([partial(multiply_part, rows) for rows in parallel.split(g.out_size[0], _threads(xp))])
+    parallel.run([partial(multiply_part, rows) for rows in parallel.split(g.out_size[0], _threads(xp, g, n, W.size))])
     return _nchw(y.reshape((W.shape[0],) + g.out_size + (n,)))
 
 
@@ -342,7 +349,7 @@ def conv_transpose2d(y, W, g):
         for band in _bands(xp, c1 - c0, g, n, y.itemsize, rows):
             cols = _gemm(kernels_t[c0 * k:c1 * k], y_matrix[:, band[0] * row:band[1] * row])
             _col2im_rows(cols, g, band, into[c0:c1])
-    _add_in_parts(xp, c, g, add_part, image)
+    _add_in_parts(xp, c, g, add_part, image, _threads(xp, g, n, W.size))
     return _nchw(image)
 
 
@@ -369,5 +376,5 @@ def conv2d_weight(x, gy, g):
         for band in _bands(xp, c1 - c0, g, n, x.itemsize, rows):
             into[c0 * k:c1 * k] += _gemm(_im2col_rows(padded[c0:c1], g, band),
                                          gy_matrix[:, band[0] * row:band[1] * row].T)
-    _add_in_parts(xp, c, g, add_part, gW_t)
+    _add_in_parts(xp, c, g, add_part, gW_t, _threads(xp, g, n, gW_t.size))
     return xp.ascontiguousarray(gW_t.T).reshape((gy.shape[1], c) + g.kernel)
