@@ -17,8 +17,8 @@ from . import bench
 
 TIMED = [  # (module, attribute, row); a class attribute "Class.method" wraps that method
     ("minigrad.kernels.conv", "_gemm", "conv GEMMs"),
-    ("minigrad.kernels.conv", "_im2col_rows", "im2col"),
-    ("minigrad.kernels.conv", "_col2im_rows", "col2im"),
+    ("minigrad.kernels.conv", "_im2col_pixels", "im2col"),
+    ("minigrad.kernels.conv", "_col2im_pixels", "col2im"),
     ("minigrad.kernels.conv", "_padded", "padding copies"),
     ("minigrad.kernels.conv", "_chwn", "layout copies into CHWN"),
     ("minigrad.ops.normalization", "BatchNorm.forward", "BatchNorm"),

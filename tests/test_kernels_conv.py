@@ -40,9 +40,7 @@ def cases(draw):
 
 
 @pytest.fixture(autouse=True)
-def restore_band_size_and_threads(monkeypatch):
-    """Also cuts even these tiny convolutions into parts (PARALLEL_MACS 1), so the drawn thread counts count."""
-    monkeypatch.setattr(conv, "PARALLEL_MACS", 1)
+def restore_band_size_and_threads():
     saved, threads = conv.BAND_BYTES, parallel.get_num_threads() if parallel._count != 0 else 0
     yield
     conv.BAND_BYTES = saved
@@ -119,19 +117,19 @@ def test_reference_im2col_is_the_window_of_each_output_pixel(g, n, c):
 def test_a_stride_1_conv_to_fewer_channels_is_computed_from_its_dual_side(monkeypatch):
     """16 -> 1 channels, 3x3: every column built or added back has 1*9 rows, not 16*9."""
     rows_of_columns = []
-    im2col_rows, col2im_rows = conv._im2col_rows, conv._col2im_rows
+    im2col_pixels, col2im_pixels = conv._im2col_pixels, conv._col2im_pixels
 
-    def recording_im2col_rows(*args):
-        col = im2col_rows(*args)
+    def recording_im2col_pixels(*args):
+        col = im2col_pixels(*args)
         rows_of_columns.append(("im2col", col.shape[0]))
         return col
 
-    def recording_col2im_rows(col, *args):
+    def recording_col2im_pixels(col, *args):
         rows_of_columns.append(("col2im", col.shape[0]))
-        col2im_rows(col, *args)
+        col2im_pixels(col, *args)
 
-    monkeypatch.setattr(conv, "_im2col_rows", recording_im2col_rows)
-    monkeypatch.setattr(conv, "_col2im_rows", recording_col2im_rows)
+    monkeypatch.setattr(conv, "_im2col_pixels", recording_im2col_pixels)
+    monkeypatch.setattr(conv, "_col2im_pixels", recording_col2im_pixels)
     g = conv.ConvGeometry((3, 3), (1, 1), ((1, 1), (1, 1)), (6, 6))
     x, W = np.ones((2, 16, 6, 6)), np.ones((1, 16, 3, 3))
     y = conv.conv2d(x, W, g)
@@ -166,19 +164,11 @@ def test_the_weight_gradient_reuses_the_padding_conv2d_made_of_the_same_input(mo
     assert [id(a) for a in pads] == [id(x), id(x), id(other), id(x)]
 
 
-def test_a_convolution_under_parallel_macs_runs_as_one_part(monkeypatch):
-    """conv2d, conv_transpose2d and conv2d_weight cut into one part per thread from PARALLEL_MACS on, not below."""
-    parallel.set_num_threads(2)
-    g = conv.ConvGeometry((3, 3), (1, 1), ((1, 1), (1, 1)), (6, 6))
-    rng = np.random.default_rng(0)
-    x, W, gy = (rng.normal(size=shape).astype(np.float32) for shape in [(2, 4, 6, 6), (4, 4, 3, 3), (2, 4, 6, 6)])
-    macs = W.size * 6 * 6 * 2
-    run, part_counts = parallel.run, []
-    monkeypatch.setattr(parallel, "run", lambda parts: part_counts.append(len(parts)) or run(parts))
-    for limit, parts in [(macs + 1, 1), (macs, 2)]:
-        monkeypatch.setattr(conv, "PARALLEL_MACS", limit)
-        part_counts.clear()
-        conv.conv2d(x, W, g)
-        conv.conv_transpose2d(gy, W, g)
-        conv.conv2d_weight(x, gy, g)
-        assert part_counts == [parts] * 3
+@given(wo=st.integers(1, 9), bounds=st.lists(st.integers(0, 90), min_size=2, max_size=2))
+def test_row_blocks_cover_a_pixel_range_in_order_with_whole_rows_or_parts_of_one(wo, bounds):
+    start, stop = sorted(bounds)
+    blocks = conv._row_blocks((start, stop), wo)
+    pixels = [p * wo + q + i * wo + j for _, p, rows, q, columns in blocks for i in range(rows) for j in range(columns)]
+    assert pixels == list(range(start, stop))
+    assert [offset for offset, *_ in blocks] == [p * wo + q - start for _, p, _, q, _ in blocks]
+    assert all(columns == wo or rows == 1 for _, _, rows, _, columns in blocks) and len(blocks) <= 3

@@ -10,7 +10,7 @@ kh x kw window of the zero-padded input as one column of C*kh*kw values:
 The reference_* functions compute exactly that, in NCHW, with a loop over the kernel offsets on a
 zero-padded copy: the textbook form. The fast functions below them compute the same numbers
 (tests/test_kernels_conv.py holds the two equal) with three changes, each explained where it is made:
-batch-innermost memory (CHWN), bands of output rows, and the dual geometry of a stride-1 convolution.
+batch-innermost memory (CHWN), bands of output pixels, and the dual geometry of a stride-1 convolution.
 
 Columns are (C*kh*kw, Ho*Wo*N): row (channel, kernel row, kernel column), column (output row, output
 column, sample). Any column order gives the same products; this one is what the fast kernels produce.
@@ -153,22 +153,43 @@ def _padded_for(x, g):
     return _padded(x, g)
 
 
-def _im2col_rows(padded, g, rows):
-    """Padded (C, Hp, Wp, N) -> (C*kh*kw, rows*Wo*N): the columns of the output rows [start, stop).
+def _row_blocks(pixels, wo):
+    """Output pixels [start, stop), numbered p * Wo + q, as blocks of rows: [(offset, p, rows, q, columns)].
 
-    One copy of a six-dimensional strided view (channel, kernel row, kernel column, output row, output
-    column, sample) that walks every window in place, instead of kh*kw separate slice copies.
+    A block is ``rows`` whole rows from row p (q = 0, columns = Wo) or part of one row (rows = 1);
+    ``offset`` is its first pixel's place in the range. A range that does not begin and end on a row's
+    edge has at most three blocks: the end of one row, whole rows, the start of another.
+    """
+    start, stop = pixels
+    blocks = []
+    while start < stop:
+        p, q = divmod(start, wo)
+        if q == 0 and stop - start >= wo:
+            rows, columns = (stop - start) // wo, wo  # whole rows
+        else:
+            rows, columns = 1, min(wo - q, stop - start)  # part of row p
+        blocks.append((start - pixels[0], p, rows, q, columns))
+        start += rows * columns
+    return blocks
+
+
+def _im2col_pixels(padded, g, pixels):
+    """Padded (C, Hp, Wp, N) -> (C*kh*kw, (stop - start)*N): the columns of output pixels [start, stop).
+
+    One copy per block of rows (_row_blocks) of a six-dimensional strided view (channel, kernel row,
+    kernel column, output row, output column, sample) that walks every window in place, instead of
+    kh*kw separate slice copies.
     """
     xp = backend.get_array_module(padded)
-    start, stop = rows
     c, n = padded.shape[0], padded.shape[3]
-    (kh, kw), (sh, sw), wo = g.kernel, g.stride, g.out_size[1]
+    (kh, kw), (sh, sw) = g.kernel, g.stride
     step_c, step_h, step_w, step_n = padded.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        padded[:, start * sh:], (c, kh, kw, stop - start, wo, n),
-        (step_c, step_h, step_w, step_h * sh, step_w * sw, step_n))
-    col = xp.empty(windows.shape, dtype=padded.dtype)
-    col[...] = windows
+    col = xp.empty((c, kh, kw, pixels[1] - pixels[0], n), dtype=padded.dtype)
+    for offset, p, rows, q, columns in _row_blocks(pixels, g.out_size[1]):
+        windows = xp.lib.stride_tricks.as_strided(
+            padded[:, p * sh:, q * sw:], (c, kh, kw, rows, columns, n),
+            (step_c, step_h, step_w, step_h * sh, step_w * sw, step_n))
+        col[:, :, :, offset:offset + rows * columns].reshape(windows.shape)[...] = windows  # a view of col
     return col.reshape(c * kh * kw, -1)
 
 
@@ -179,25 +200,27 @@ def _inside(first, count, step, size):
     return k0, k1, first + step * k0
 
 
-def _col2im_rows(col, g, rows, image):
-    """The adjoint of _im2col_rows: add the columns of output rows [start, stop) onto ``image`` (C, H, W, N).
+def _col2im_pixels(col, g, pixels, image):
+    """The adjoint of _im2col_pixels: add the columns of output pixels [start, stop) onto ``image`` (C, H, W, N).
 
-    One strided add per kernel offset (kh*kw adds of runs N long), never a loop over pixels. Each add is
-    clipped to the image: what would land on the zero padding is left out, so there is no padded buffer to
-    crop afterwards and the result is contiguous CHWN (a cropped view makes every later pass over it, and
-    its gradient, walk runs N long: LeakyReLU's backward on W4's 64x64x14x14 takes ~3x as long).
+    One strided add per kernel offset and block of rows (kh*kw adds of runs N long each), never a loop
+    over pixels. Each add is clipped to the image: what would land on the zero padding is left out, so
+    there is no padded buffer to crop afterwards and the result is contiguous CHWN (a cropped view makes
+    every later pass over it, and its gradient, walk runs N long: LeakyReLU's backward on W4's
+    64x64x14x14 takes ~3x as long).
     """
-    start, stop = rows
-    (kh, kw), (sh, sw), wo = g.kernel, g.stride, g.out_size[1]
+    (kh, kw), (sh, sw) = g.kernel, g.stride
     (top, _), (left, _) = g.pad
     c, h, w, n = image.shape
-    col = col.reshape(c, kh, kw, stop - start, wo, n)
-    columns = [_inside(j - left, wo, sw, w) for j in range(kw)]
-    for i in range(kh):
-        p0, p1, r = _inside(start * sh + i - top, stop - start, sh, h)
-        for j, (q0, q1, s) in enumerate(columns):
-            if p0 < p1 and q0 < q1:
-                image[:, r:r + sh * (p1 - p0):sh, s:s + sw * (q1 - q0):sw] += col[:, i, j, p0:p1, q0:q1]
+    col = col.reshape(c, kh, kw, pixels[1] - pixels[0], n)
+    for offset, p, rows, q, columns in _row_blocks(pixels, g.out_size[1]):
+        block = col[:, :, :, offset:offset + rows * columns].reshape(c, kh, kw, rows, columns, n)
+        column_ranges = [_inside(q * sw + j - left, columns, sw, w) for j in range(kw)]
+        for i in range(kh):
+            p0, p1, r = _inside(p * sh + i - top, rows, sh, h)
+            for j, (q0, q1, s) in enumerate(column_ranges):
+                if p0 < p1 and q0 < q1:
+                    image[:, r:r + sh * (p1 - p0):sh, s:s + sw * (q1 - q0):sw] += block[:, i, j, p0:p1, q0:q1]
 
 
 def im2col(x, g):
@@ -205,7 +228,7 @@ def im2col(x, g):
 
     Faster: the windows are gathered from batch-innermost memory in one strided copy.
     """
-    return _im2col_rows(_padded(x, g), g, (0, g.out_size[0]))
+    return _im2col_pixels(_padded(x, g), g, (0, _pixel_count(g)))
 
 
 def col2im(cols, g, n):
@@ -215,11 +238,15 @@ def col2im(cols, g, n):
     """
     c = cols.shape[0] // (g.kernel[0] * g.kernel[1])
     image = backend.get_array_module(cols).zeros((c,) + g.in_size + (n,), dtype=cols.dtype)
-    _col2im_rows(cols, g, (0, g.out_size[0]), image)
+    _col2im_pixels(cols, g, (0, _pixel_count(g)), image)
     return _nchw(image)
 
 
-# Bands. Columns are built and consumed a band of output rows at a time: a few
+def _pixel_count(g):
+    return g.out_size[0] * g.out_size[1]
+
+
+# Bands. Columns are built and consumed a band of output pixels at a time: a few
 # MB that stay in cache and come back from the heap on the next call, where one
 # whole-batch buffer (100+ MB for a 28x28 layer at batch 256) would be paged in
 # afresh on every step. Each band is one GEMM. Single-threaded, 1 to 4 MB
@@ -229,46 +256,48 @@ def col2im(cols, g, n):
 BAND_BYTES = 4 << 20
 
 
-def _bands(xp, channels, g, n, itemsize, rows=None):
-    """[(start, stop), ...]: output rows ``rows`` (default all) in bands, for columns of ``channels`` channels."""
-    first, last = rows or (0, g.out_size[0])
+def _bands(xp, channels, g, n, itemsize, pixels=None):
+    """[(start, stop), ...]: output pixels ``pixels`` (default all) in bands, for columns of ``channels`` channels.
+
+    Bands are cut at multiples of the band size, in whole rows when a row fits, so that a band is one
+    block of rows (_row_blocks) except where a part's own range begins or ends inside a row.
+    """
+    first, last = pixels or (0, _pixel_count(g))
     if xp is not np:
         return [(first, last)]
-    row_bytes = channels * g.kernel[0] * g.kernel[1] * g.out_size[1] * n * itemsize
-    step = max(1, BAND_BYTES // parallel.get_num_threads() // max(row_bytes, 1))
-    return [(start, min(start + step, last)) for start in range(first, last, step)]
+    pixel_bytes = channels * g.kernel[0] * g.kernel[1] * n * itemsize
+    per_band = max(1, BAND_BYTES // parallel.get_num_threads() // max(pixel_bytes, 1))
+    wo = g.out_size[1]
+    if per_band >= wo:
+        per_band -= per_band % wo
+    edges = [first] + list(range((first // per_band + 1) * per_band, last, per_band)) + [last]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 # Threads (kernels/parallel.py): each product runs as one part per thread, and
-# no two parts write the same memory. conv2d's parts are ranges of output rows,
-# each building and multiplying the columns of its own rows. A transposed conv
-# and a weight gradient add every band into one result, so their parts are
-# ranges of channels (of the transposed conv's output, of the weight gradient's
-# input), each adding into its own slice; with fewer channels than threads (the
-# 1-channel convolutions) the parts are ranges of rows instead, each adding into
-# its own zeroed copy of the result, and the copies are summed in order.
+# no two parts write the same memory. conv2d's parts are equal ranges of output
+# pixels (row after row: W4's 7x7 outputs split 24 + 25, where whole rows split
+# 3 + 4), each building and multiplying the columns of its own pixels. A
+# transposed conv and a weight gradient add every band into one result, so
+# their parts are ranges of channels (of the transposed conv's output, of the
+# weight gradient's input), each adding into its own slice; with fewer channels
+# than threads the parts are ranges of pixels instead, each adding into its own
+# zeroed copy of the result, and the copies are summed in order.
 
 
-# A convolution below PARALLEL_MACS multiply-adds runs as one part: W4's 1-channel 4x4 convolutions (13M
-# multiply-adds, under a millisecond) took as long or longer in two parts as in one, the hand-off to a
-# sleeping thread (~0.1 ms on the benchmark VM) eating what the second thread saves.
-PARALLEL_MACS = 1 << 24
+def _threads(xp):
+    return parallel.get_num_threads() if xp is np else 1
 
 
-def _threads(xp, g, n, weights):
-    """How many parts a convolution with ``weights`` kernel weights over a batch of ``n`` is cut into."""
-    macs = weights * g.out_size[0] * g.out_size[1] * n
-    return parallel.get_num_threads() if xp is np and macs >= PARALLEL_MACS else 1
-
-
-def _add_in_parts(xp, channels, g, add_part, result, threads):
-    """Run add_part(channels, rows, into) over ``threads`` parts, so that ``result`` receives every band once."""
+def _add_in_parts(xp, channels, g, add_part, result):
+    """Run add_part(channels, pixels, into) over the threads, so that ``result`` receives every band once."""
+    threads = _threads(xp)
     if channels >= threads:
         parallel.run([partial(add_part, part, None, result) for part in parallel.split(channels, threads)])
         return
-    rows = parallel.split(g.out_size[0], threads)
-    copies = [result] + [xp.zeros_like(result) for _ in rows[1:]]
-    parallel.run([partial(add_part, (0, channels), part, into) for part, into in zip(rows, copies)])
+    pixels = parallel.split(_pixel_count(g), threads)
+    copies = [result] + [xp.zeros_like(result) for _ in pixels[1:]]
+    parallel.run([partial(add_part, (0, channels), part, into) for part, into in zip(pixels, copies)])
     for into in copies[1:]:
         result += into
 
@@ -306,7 +335,7 @@ def _flipped(W):
 def conv2d(x, W, g):
     """y = W @ im2col(x): x (N, C, H, W), W (O, C, kh, kw) -> y (N, O, Ho, Wo), equal to conv2d_reference.
 
-    Faster: columns from CHWN memory, one cache-sized band of output rows per GEMM, the output written
+    Faster: columns from CHWN memory, one cache-sized band of output pixels per GEMM, the output written
     in CHWN (a view of it is returned), and the dual side when it has fewer channels.
     """
     dual = _dual(g)
@@ -317,20 +346,20 @@ def conv2d(x, W, g):
     padded = _padded(x, g)
     g.padded_input = (x, padded)  # for the weight gradient, conv2d_weight(x, gy, g)
     kernels = W.reshape(W.shape[0], -1)
-    y = xp.empty((W.shape[0], g.out_size[0] * g.out_size[1] * n), dtype=x.dtype)
-    row = g.out_size[1] * n
+    y = xp.empty((W.shape[0], _pixel_count(g) * n), dtype=x.dtype)
 
-    def multiply_part(rows):
-        for band in _bands(xp, c, g, n, x.itemsize, rows):
-            _gemm(kernels, _im2col_rows(padded, g, band), out=y[:, band[0] * row:band[1] * row])
-    parallel.run([partial(multiply_part, rows) for rows in parallel.split(g.out_size[0], _threads(xp, g, n, W.size))])
+    def multiply_part(pixels):
+        for start, stop in _bands(xp, c, g, n, x.itemsize, pixels):
+            _gemm(kernels, _im2col_pixels(padded, g, (start, stop)), out=y[:, start * n:stop * n])
+    parts = parallel.split(_pixel_count(g), _threads(xp))
+    parallel.run([partial(multiply_part, pixels) for pixels in parts])
     return _nchw(y.reshape((W.shape[0],) + g.out_size + (n,)))
 
 
 def conv_transpose2d(y, W, g):
     """x = col2im(W^T @ y): y (N, C_in, Ho, Wo), W (C_in, C_out, kh, kw) -> x (N, C_out, H, W).
 
-    Equal to conv_transpose2d_reference. Faster: y read as CHWN, one cache-sized band of rows per GEMM
+    Equal to conv_transpose2d_reference. Faster: y read as CHWN, one cache-sized band of pixels per GEMM
     added straight onto the output (clipped to it: no padded buffer), and the dual side when it has fewer
     channels.
     """
@@ -342,14 +371,14 @@ def conv_transpose2d(y, W, g):
     kernels_t = W.reshape(W.shape[0], -1).T
     y_matrix = _chwn(y).reshape(W.shape[0], -1)
     image = xp.zeros((c,) + g.in_size + (n,), dtype=y.dtype)
-    row, k = g.out_size[1] * n, g.kernel[0] * g.kernel[1]
+    k = g.kernel[0] * g.kernel[1]
 
-    def add_part(channels, rows, into):
+    def add_part(channels, pixels, into):
         c0, c1 = channels
-        for band in _bands(xp, c1 - c0, g, n, y.itemsize, rows):
-            cols = _gemm(kernels_t[c0 * k:c1 * k], y_matrix[:, band[0] * row:band[1] * row])
-            _col2im_rows(cols, g, band, into[c0:c1])
-    _add_in_parts(xp, c, g, add_part, image, _threads(xp, g, n, W.size))
+        for start, stop in _bands(xp, c1 - c0, g, n, y.itemsize, pixels):
+            cols = _gemm(kernels_t[c0 * k:c1 * k], y_matrix[:, start * n:stop * n])
+            _col2im_pixels(cols, g, (start, stop), into[c0:c1])
+    _add_in_parts(xp, c, g, add_part, image)
     return _nchw(image)
 
 
@@ -357,7 +386,7 @@ def conv2d_weight(x, gy, g):
     """gW = gy @ im2col(x)^T: x (N, C, H, W), gy (N, O, Ho, Wo) -> gW (O, C, kh, kw).
 
     Equal to conv2d_weight_reference. Faster: columns from CHWN memory (the padded x that conv2d made with
-    this geometry, when there is one), one cache-sized band of rows per GEMM summed into gW, and the dual
+    this geometry, when there is one), one cache-sized band of pixels per GEMM summed into gW, and the dual
     side when gy has fewer channels than x. Each band's product is taken as gW^T += col @ gy^T: OpenBLAS
     runs that ~12% faster than gy @ col^T at W4's shapes (col then streams in its own row order).
     """
@@ -369,12 +398,12 @@ def conv2d_weight(x, gy, g):
     padded = _padded_for(x, g)
     gy_matrix = _chwn(gy).reshape(gy.shape[1], -1)
     gW_t = xp.zeros((c * g.kernel[0] * g.kernel[1], gy.shape[1]), dtype=x.dtype)
-    row, k = g.out_size[1] * n, g.kernel[0] * g.kernel[1]
+    k = g.kernel[0] * g.kernel[1]
 
-    def add_part(channels, rows, into):
+    def add_part(channels, pixels, into):
         c0, c1 = channels
-        for band in _bands(xp, c1 - c0, g, n, x.itemsize, rows):
-            into[c0 * k:c1 * k] += _gemm(_im2col_rows(padded[c0:c1], g, band),
-                                         gy_matrix[:, band[0] * row:band[1] * row].T)
-    _add_in_parts(xp, c, g, add_part, gW_t, _threads(xp, g, n, gW_t.size))
+        for start, stop in _bands(xp, c1 - c0, g, n, x.itemsize, pixels):
+            into[c0 * k:c1 * k] += _gemm(_im2col_pixels(padded[c0:c1], g, (start, stop)),
+                                         gy_matrix[:, start * n:stop * n].T)
+    _add_in_parts(xp, c, g, add_part, gW_t)
     return xp.ascontiguousarray(gW_t.T).reshape((gy.shape[1], c) + g.kernel)
