@@ -83,3 +83,26 @@ def test_lesson_time_refuses_a_folder_that_is_not_a_checkout(tmp_path, capsys):
     with pytest.raises(SystemExit):
         lesson_time.main(["--before", str(tmp_path)])
     assert "expected a checkout of this repository" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("threads, clock, parts_row", [("1", "CPU", False), ("2", "wall", True)])
+def test_breakdown_rows_add_up_to_the_step_on_one_thread_and_on_several(threads, clock, parts_row):
+    """Its own process: the timers it installs wrap minigrad's functions for good."""
+    import re
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "benchmarks.breakdown", "W1", "--steps", "2", "--repeat", "1",
+                           "--warmup", "1", "--threads", threads], capture_output=True, text=True, check=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    lines = done.stdout.splitlines()
+    step = float(re.match(rf"W1: ([0-9.]+) {clock} ms a step", lines[0]).group(1))
+    rows = {line[:34].strip(): float(line[34:].split()[0]) for line in lines[1:]}
+    assert ("inside minigrad's parallel parts" in rows) == parts_row and "Dense GEMMs" in rows
+    assert sum(rows.values()) == pytest.approx(step, abs=0.01 * len(rows))
+
+
+def test_breakdown_refuses_a_thread_count_below_one(capsys):
+    from benchmarks import breakdown
+    with pytest.raises(SystemExit):
+        breakdown.main(["W1", "--threads", "0"])
+    assert "--threads: expected 1 or more, got 0" in capsys.readouterr().err

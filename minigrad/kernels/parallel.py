@@ -12,7 +12,7 @@ whatever else runs, so they parallelise the same work without that collapse.
 
 How. There are ``get_num_threads()`` threads: the caller and a pool of n - 1
 workers. A kernel cuts its work into that many disjoint parts (ranges of output
-rows, of channels, of a product's rows, of an optimizer update's elements:
+pixels, of channels, of a product's rows, of an optimizer update's elements:
 ``elementwise``) and ``run`` runs one part per thread,
 the last in the calling thread, while NumPy's BLAS is held to one thread
 (threadpoolctl), so every part is one single-threaded product or copy and the
