@@ -150,6 +150,7 @@ import skimage.transform
 import skimage.util
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 from scipy.optimize import Bounds, minimize
 
 import minigrad as mg
@@ -501,8 +502,9 @@ def load_image(source, size, flag):
         if not path.is_file():
             raise SystemExit(f"{flag} {source}: no such file, and not one of scikit-image's samples "
                              f"({', '.join(SAMPLES)})")
-        try:
-            image = skimage.io.imread(path)
+        try:  # Pillow (matplotlib's own dependency) reads PNG and JPEG, and any mode converts to RGB
+            with Image.open(path) as opened:
+                image = np.asarray(opened.convert("RGB"))
         except (OSError, ValueError, SyntaxError) as error:
             raise SystemExit(f"{flag} {source}: cannot read it as an image ({error})") from error
     image = np.asarray(image)
