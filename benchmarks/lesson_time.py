@@ -59,7 +59,8 @@ def main(argv=None):
     trees = {"before": args.before.resolve(), "after": AFTER}
     print(f"before = {commit_of(trees['before'])} ({trees['before']}), after = {commit_of(AFTER)} ({AFTER}), "
           f"{args.epochs} epoch(s) each, load average {os.getloadavg()[0]:.2f}")
-    print("| lesson | before: epoch s | after: epoch s | before: process s | after: process s | epoch time after/before |")
+    print("| lesson | before: epoch s | after: epoch s | before: process s | after: process s "
+          "| epoch time after/before |")
     print("|---|---|---|---|---|---|")
     for lesson in args.lessons.split(","):
         timed = {name: time_lesson(tree, lesson, args.epochs, args.quick) for name, tree in trees.items()}

@@ -10,7 +10,8 @@ same numbers bit for bit: no sum is involved.
 With minigrad's threads (kernels/parallel.py; BLAS then runs on one), a 2-D product of at least
 PARALLEL_MACS multiply-adds is cut into one range of rows of the result per thread (of columns, when it
 has fewer rows than threads), each part one single-threaded BLAS call writing its own slice. Smaller ones
-are not worth the hand-off (~0.1 ms for a round trip to a sleeping thread on the 2-core benchmark VM). Tested against ``matmul_reference`` in tests/test_kernels_gemm.py.
+are not worth the hand-off (~0.1 ms for a round trip to a sleeping thread on the 2-core benchmark VM).
+Tested against ``matmul_reference`` in tests/test_kernels_gemm.py.
 """
 from functools import partial
 
